@@ -1,0 +1,11 @@
+//! # neuropop — neural population analysis, fast and reproducible
+//!
+//! Data flows one way: a loader ([`io`]) produces [`data::Recording`]s, binning turns them into a
+//! [`data::PopulationTensor`], an analysis ([`rsa`], ...) returns a result struct, and tables
+//! ([`pipeline`]) and figures ([`plot`]) are made from results.
+
+pub mod error;
+pub mod result;
+pub mod stats;
+
+pub use error::{Error, Result};

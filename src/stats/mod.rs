@@ -1,0 +1,3 @@
+//! Statistics: seeded RNG streams, ranks, correlations with p-values, bootstrap, permutation, FDR.
+
+pub mod rng;
