@@ -17,7 +17,7 @@
 //! | `numpy.core.multiarray.scalar`, `numpy._core.multiarray.scalar` | a numpy scalar, as a 0-d array |
 //! | `numpy.core.numeric._frombuffer`, `numpy._core.numeric._frombuffer` | an array from an in-band buffer (protocol 5) |
 //! | `_codecs.encode` | `str` → `bytes` in Latin-1 (how protocol 2 stores bytes) |
-//! | `builtins`/`__builtin__` `set`, `frozenset`, `bytearray`; `collections.OrderedDict` | list, list, bytes, dict |
+//! | `builtins`/`__builtin__` `set`, `frozenset`, `bytes`, `bytearray`; `collections.OrderedDict` | list, list, bytes, bytes, dict |
 //!
 //! Any other global — `os.system`, `builtins.eval`, `subprocess.Popen`, ... — is refused with
 //! [`Error::UnsafePickle`] at the `GLOBAL`/`STACK_GLOBAL`/`INST` opcode itself, before any other
@@ -305,6 +305,7 @@ enum Global {
     Set,
     FrozenSet,
     ByteArray,
+    Bytes,
     OrderedDict,
 }
 
@@ -320,6 +321,8 @@ impl Global {
             ("builtins" | "__builtin__", "set") => Global::Set,
             ("builtins" | "__builtin__", "frozenset") => Global::FrozenSet,
             ("builtins" | "__builtin__", "bytearray") => Global::ByteArray,
+            // Protocol 2 writes b'' as bytes() (non-empty bytes go through _codecs.encode).
+            ("builtins" | "__builtin__", "bytes") => Global::Bytes,
             ("collections", "OrderedDict") => Global::OrderedDict,
             _ => return None,
         })
@@ -336,6 +339,7 @@ impl Global {
             Global::Set => "builtins.set",
             Global::FrozenSet => "builtins.frozenset",
             Global::ByteArray => "builtins.bytearray",
+            Global::Bytes => "builtins.bytes",
             Global::OrderedDict => "collections.OrderedDict",
         }
     }
@@ -1083,7 +1087,7 @@ impl<R: Read> Unpickler<R> {
                 },
                 _ => Err(self.err(format!("{what}: expected at most 1 argument, found {}", args.len()))),
             },
-            Global::ByteArray => match args.as_slice() {
+            Global::ByteArray | Global::Bytes => match args.as_slice() {
                 [] => Ok(Obj::Bytes(Vec::new())),
                 [b] => match self.obj(*b)? {
                     Obj::Bytes(v) => Ok(Obj::Bytes(v.clone())),
