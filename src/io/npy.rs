@@ -171,7 +171,11 @@ impl NdArray {
     /// ```
     pub fn new(shape: Vec<usize>, data: NpyData) -> Result<Self> {
         check_len(&shape, data.len(), data.dtype_name())?;
-        Ok(NdArray { shape, fortran_order: false, data })
+        Ok(NdArray {
+            shape,
+            fortran_order: false,
+            data,
+        })
     }
 
     /// Number of elements.
@@ -266,7 +270,12 @@ impl NdArray {
                 check_len(&self.shape, v.len(), "float64")?;
                 Ok(v)
             }
-            data => NdArray { shape: self.shape, fortran_order: self.fortran_order, data }.to_f64_c_order(),
+            data => NdArray {
+                shape: self.shape,
+                fortran_order: self.fortran_order,
+                data,
+            }
+            .to_f64_c_order(),
         }
     }
 
@@ -283,7 +292,11 @@ impl NdArray {
     pub fn to_array_f64(&self) -> Result<ArrayD<f64>> {
         let values = self.to_f64_c_order()?;
         ArrayD::from_shape_vec(IxDyn(&self.shape), values).map_err(|e| {
-            Error::invalid("NdArray", format!("data matching shape {:?}", self.shape), e.to_string())
+            Error::invalid(
+                "NdArray",
+                format!("data matching shape {:?}", self.shape),
+                e.to_string(),
+            )
         })
     }
 
@@ -305,10 +318,18 @@ impl NdArray {
         let (s, f) = (&self.shape[..], self.fortran_order);
         let float = |x: f64| -> Result<i64> {
             // 2^63 is exactly representable; values in [-2^63, 2^63) convert exactly when whole.
-            if x.is_finite() && x.fract() == 0.0 && x >= -9.223_372_036_854_776e18 && x < 9.223_372_036_854_776e18 {
+            if x.is_finite()
+                && x.fract() == 0.0
+                && x >= -9.223_372_036_854_776e18
+                && x < 9.223_372_036_854_776e18
+            {
                 Ok(x as i64)
             } else {
-                Err(Error::invalid("array element", "a whole number within the int64 range", format!("{x}")))
+                Err(Error::invalid(
+                    "array element",
+                    "a whole number within the int64 range",
+                    format!("{x}"),
+                ))
             }
         };
         match &self.data {
@@ -320,7 +341,13 @@ impl NdArray {
             NpyData::U32(v) => c_order_map(s, f, v, |x| Ok(i64::from(*x))),
             NpyData::I32(v) => c_order_map(s, f, v, |x| Ok(i64::from(*x))),
             NpyData::U64(v) => c_order_map(s, f, v, |x| {
-                i64::try_from(*x).map_err(|_| Error::invalid("array element", "a value within the int64 range", x.to_string()))
+                i64::try_from(*x).map_err(|_| {
+                    Error::invalid(
+                        "array element",
+                        "a value within the int64 range",
+                        x.to_string(),
+                    )
+                })
             }),
             NpyData::I64(v) => c_order_map(s, f, v, |x| Ok(*x)),
             NpyData::F32(v) => c_order_map(s, f, v, |x| float(f64::from(*x))),
@@ -345,7 +372,11 @@ impl NdArray {
             NpyData::Str(v) => c_order_map(s, f, v, |x| Ok(x.clone())),
             NpyData::Object(v) => c_order_map(s, f, v, |x| match x.as_str() {
                 Some(text) => Ok(text.to_string()),
-                None => Err(Error::invalid("object array element", "a str", x.type_name())),
+                None => Err(Error::invalid(
+                    "object array element",
+                    "a str",
+                    x.type_name(),
+                )),
             }),
             other => Err(Error::invalid(
                 format!("array of shape {:?}", self.shape),
@@ -370,14 +401,26 @@ fn check_len(shape: &[usize], len: usize, dtype: &str) -> Result<()> {
     if expected == Some(len) {
         Ok(())
     } else {
-        let expected = expected.map_or_else(|| "an element count that overflows usize".to_string(), |n| n.to_string());
-        Err(Error::invalid(format!("{dtype} array of shape {shape:?}"), format!("{expected} elements"), format!("{len} elements")))
+        let expected = expected.map_or_else(
+            || "an element count that overflows usize".to_string(),
+            |n| n.to_string(),
+        );
+        Err(Error::invalid(
+            format!("{dtype} array of shape {shape:?}"),
+            format!("{expected} elements"),
+            format!("{len} elements"),
+        ))
     }
 }
 
 /// Maps the elements of `data` (stored in C or Fortran order) into a new vector in logical
 /// row-major order.
-pub(crate) fn c_order_map<T, U>(shape: &[usize], fortran: bool, data: &[T], mut f: impl FnMut(&T) -> Result<U>) -> Result<Vec<U>> {
+pub(crate) fn c_order_map<T, U>(
+    shape: &[usize],
+    fortran: bool,
+    data: &[T],
+    mut f: impl FnMut(&T) -> Result<U>,
+) -> Result<Vec<U>> {
     check_len(shape, data.len(), std::any::type_name::<T>())?;
     if !fortran || shape.len() <= 1 {
         return data.iter().map(f).collect();
@@ -385,7 +428,11 @@ pub(crate) fn c_order_map<T, U>(shape: &[usize], fortran: bool, data: &[T], mut 
     // A column-major buffer is the row-major layout of the transposed array; ndarray's view with
     // Fortran strides iterates it in logical row-major order without copying the buffer.
     let view = ndarray::ArrayView::from_shape(IxDyn(shape).f(), data).map_err(|e| {
-        Error::invalid("NdArray", format!("data matching Fortran-order shape {shape:?}"), e.to_string())
+        Error::invalid(
+            "NdArray",
+            format!("data matching Fortran-order shape {shape:?}"),
+            e.to_string(),
+        )
     })?;
     view.iter().map(&mut f).collect()
 }
@@ -435,7 +482,13 @@ impl DType {
             Some(b'<') | Some(b'|') | Some(b'=') => (false, &descr[1..]),
             _ => (false, descr),
         };
-        let fixed = |kind, itemsize| Ok(DType { kind, itemsize, big_endian });
+        let fixed = |kind, itemsize| {
+            Ok(DType {
+                kind,
+                itemsize,
+                big_endian,
+            })
+        };
         match rest {
             "?" | "b1" => return fixed(Kind::Bool, 1),
             "u1" | "B" => return fixed(Kind::U8, 1),
@@ -451,7 +504,11 @@ impl DType {
             "O" | "O8" | "O4" => return fixed(Kind::Object, 8),
             _ => {}
         }
-        let unknown = || format!("unsupported dtype '{descr}' (supported: b1, u1, i1, u2, i2, u4, i4, u8, i8, f4, f8, U<n>, S<n>, O)");
+        let unknown = || {
+            format!(
+                "unsupported dtype '{descr}' (supported: b1, u1, i1, u2, i2, u4, i4, u8, i8, f4, f8, U<n>, S<n>, O)"
+            )
+        };
         let mut chars = rest.chars();
         let kind = match chars.next() {
             Some('U') => Kind::Unicode,
@@ -462,11 +519,23 @@ impl DType {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(unknown());
         }
-        let n: usize = digits.parse().map_err(|_| format!("dtype '{descr}': width {digits} is too large"))?;
-        let itemsize = if kind == Kind::Unicode { n.checked_mul(4) } else { Some(n) };
+        let n: usize = digits
+            .parse()
+            .map_err(|_| format!("dtype '{descr}': width {digits} is too large"))?;
+        let itemsize = if kind == Kind::Unicode {
+            n.checked_mul(4)
+        } else {
+            Some(n)
+        };
         match itemsize {
-            Some(size) if size <= CHUNK => Ok(DType { kind, itemsize: size, big_endian }),
-            _ => Err(format!("dtype '{descr}': element width {n} exceeds the supported maximum of {CHUNK} bytes")),
+            Some(size) if size <= CHUNK => Ok(DType {
+                kind,
+                itemsize: size,
+                big_endian,
+            }),
+            _ => Err(format!(
+                "dtype '{descr}': element width {n} exceeds the supported maximum of {CHUNK} bytes"
+            )),
         }
     }
 
@@ -514,7 +583,13 @@ impl DType {
 /// Decodes `bytes` (exactly `count` elements of `dtype`) and appends them to `out`, which must
 /// be the variant [`DType::empty_data`] returns. `first` is the index of the first element, for
 /// messages. Returns a message on failure; callers add file and location.
-pub(crate) fn append_decoded(dtype: &DType, bytes: &[u8], count: usize, first: usize, out: &mut NpyData) -> std::result::Result<(), String> {
+pub(crate) fn append_decoded(
+    dtype: &DType,
+    bytes: &[u8],
+    count: usize,
+    first: usize,
+    out: &mut NpyData,
+) -> std::result::Result<(), String> {
     if Some(bytes.len()) != count.checked_mul(dtype.itemsize) {
         return Err(format!(
             "{count} elements of dtype {} need {} bytes, found {}",
@@ -529,7 +604,11 @@ pub(crate) fn append_decoded(dtype: &DType, bytes: &[u8], count: usize, first: u
             $vec.extend(bytes.chunks_exact($n).map(|c| {
                 let mut a = [0u8; $n];
                 a.copy_from_slice(c);
-                if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }
+                if big {
+                    <$t>::from_be_bytes(a)
+                } else {
+                    <$t>::from_le_bytes(a)
+                }
             }))
         };
     }
@@ -548,7 +627,9 @@ pub(crate) fn append_decoded(dtype: &DType, bytes: &[u8], count: usize, first: u
         (Kind::F64, NpyData::F64(v)) => numbers!(v, f64, 8),
         (Kind::Unicode | Kind::Bytes, NpyData::Str(v)) if dtype.itemsize == 0 => {
             if count as u128 > MAX_ZERO_WIDTH_ELEMENTS {
-                return Err(format!("{count} zero-width text elements exceed the supported maximum of {MAX_ZERO_WIDTH_ELEMENTS}"));
+                return Err(format!(
+                    "{count} zero-width text elements exceed the supported maximum of {MAX_ZERO_WIDTH_ELEMENTS}"
+                ));
             }
             v.extend(std::iter::repeat_n(String::new(), count));
         }
@@ -558,9 +639,17 @@ pub(crate) fn append_decoded(dtype: &DType, bytes: &[u8], count: usize, first: u
                 for unit in item.chunks_exact(4) {
                     let mut a = [0u8; 4];
                     a.copy_from_slice(unit);
-                    let code = if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) };
-                    let c = char::from_u32(code)
-                        .ok_or_else(|| format!("element {}: invalid Unicode code point {code:#x} in UTF-32 text", first + i))?;
+                    let code = if big {
+                        u32::from_be_bytes(a)
+                    } else {
+                        u32::from_le_bytes(a)
+                    };
+                    let c = char::from_u32(code).ok_or_else(|| {
+                        format!(
+                            "element {}: invalid Unicode code point {code:#x} in UTF-32 text",
+                            first + i
+                        )
+                    })?;
                     s.push(c);
                 }
                 // Fixed-width text is NUL-padded; numpy strips the trailing NULs on access.
@@ -573,19 +662,35 @@ pub(crate) fn append_decoded(dtype: &DType, bytes: &[u8], count: usize, first: u
             for (i, item) in bytes.chunks_exact(dtype.itemsize).enumerate() {
                 let end = item.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
                 // Lossy decoding would silently corrupt labels; refuse non-UTF-8 bytes instead.
-                let s = std::str::from_utf8(&item[..end])
-                    .map_err(|e| format!("element {}: byte string is not valid UTF-8 ({e})", first + i))?;
+                let s = std::str::from_utf8(&item[..end]).map_err(|e| {
+                    format!(
+                        "element {}: byte string is not valid UTF-8 ({e})",
+                        first + i
+                    )
+                })?;
                 v.push(s.to_string());
             }
         }
-        (Kind::Object, _) => return Err("object elements are stored as a pickle, not raw bytes".to_string()),
-        (_, out) => return Err(format!("internal: storage {} does not match dtype {}", out.dtype_name(), dtype.descr())),
+        (Kind::Object, _) => {
+            return Err("object elements are stored as a pickle, not raw bytes".to_string());
+        }
+        (_, out) => {
+            return Err(format!(
+                "internal: storage {} does not match dtype {}",
+                out.dtype_name(),
+                dtype.descr()
+            ));
+        }
     }
     Ok(())
 }
 
 /// Decodes a complete buffer of `count` elements.
-pub(crate) fn decode_all(dtype: &DType, bytes: &[u8], count: usize) -> std::result::Result<NpyData, String> {
+pub(crate) fn decode_all(
+    dtype: &DType,
+    bytes: &[u8],
+    count: usize,
+) -> std::result::Result<NpyData, String> {
     let mut out = dtype.empty_data();
     append_decoded(dtype, bytes, count, 0, &mut out)?;
     Ok(out)
@@ -614,7 +719,10 @@ struct LitParser {
 
 impl LitParser {
     fn new(text: &str) -> Self {
-        LitParser { chars: text.chars().collect(), pos: 0 }
+        LitParser {
+            chars: text.chars().collect(),
+            pos: 0,
+        }
     }
 
     fn skip_ws(&mut self) {
@@ -631,9 +739,15 @@ impl LitParser {
     fn err(&self, what: &str) -> String {
         let found: String = self.chars.iter().skip(self.pos).take(20).collect();
         if found.is_empty() {
-            format!("header character {}: expected {what}, found end of header", self.pos)
+            format!(
+                "header character {}: expected {what}, found end of header",
+                self.pos
+            )
         } else {
-            format!("header character {}: expected {what}, found {found:?}", self.pos)
+            format!(
+                "header character {}: expected {what}, found {found:?}",
+                self.pos
+            )
         }
     }
 
@@ -662,7 +776,11 @@ impl LitParser {
             Some(c) if c == '-' || c.is_ascii_digit() => self.int(),
             Some(c) if c.is_alphabetic() => {
                 let start = self.pos;
-                while self.chars.get(self.pos).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+                while self
+                    .chars
+                    .get(self.pos)
+                    .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+                {
                     self.pos += 1;
                 }
                 let word: String = self.chars[start..self.pos].iter().collect();
@@ -676,16 +794,25 @@ impl LitParser {
                     }
                 }
             }
-            _ => Err(self.err("a Python literal (string, number, True, False, None, tuple, list or dict)")),
+            _ => Err(self
+                .err("a Python literal (string, number, True, False, None, tuple, list or dict)")),
         }
     }
 
     fn string(&mut self) -> std::result::Result<String, String> {
-        let quote = self.chars.get(self.pos).copied().ok_or_else(|| self.err("a string"))?;
+        let quote = self
+            .chars
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| self.err("a string"))?;
         self.pos += 1;
         let mut out = String::new();
         loop {
-            let c = self.chars.get(self.pos).copied().ok_or_else(|| self.err("a closing quote"))?;
+            let c = self
+                .chars
+                .get(self.pos)
+                .copied()
+                .ok_or_else(|| self.err("a closing quote"))?;
             self.pos += 1;
             if c == quote {
                 return Ok(out);
@@ -694,7 +821,11 @@ impl LitParser {
                 out.push(c);
                 continue;
             }
-            let e = self.chars.get(self.pos).copied().ok_or_else(|| self.err("an escape sequence"))?;
+            let e = self
+                .chars
+                .get(self.pos)
+                .copied()
+                .ok_or_else(|| self.err("an escape sequence"))?;
             self.pos += 1;
             match e {
                 '\\' | '\'' | '"' => out.push(e),
@@ -709,8 +840,12 @@ impl LitParser {
                         _ => 8,
                     };
                     let hex: String = self.chars.iter().skip(self.pos).take(n).collect();
-                    let code = (hex.len() == n).then(|| u32::from_str_radix(&hex, 16).ok()).flatten();
-                    let c = code.and_then(char::from_u32).ok_or_else(|| self.err("a valid hexadecimal escape"))?;
+                    let code = (hex.len() == n)
+                        .then(|| u32::from_str_radix(&hex, 16).ok())
+                        .flatten();
+                    let c = code
+                        .and_then(char::from_u32)
+                        .ok_or_else(|| self.err("a valid hexadecimal escape"))?;
                     self.pos += n;
                     out.push(c);
                 }
@@ -818,32 +953,51 @@ fn parse_header(text: &str) -> std::result::Result<Header, String> {
             "shape" => shape = Some(value),
             // numpy refuses headers with other keys too; being as strict keeps us from
             // silently misreading a format extension.
-            other => return Err(format!("unexpected header key '{other}' (expected descr, fortran_order, shape)")),
+            other => {
+                return Err(format!(
+                    "unexpected header key '{other}' (expected descr, fortran_order, shape)"
+                ));
+            }
         }
     }
     let descr = match descr {
         Some(Lit::Str(s)) => s,
-        Some(Lit::List(_)) => return Err("structured dtypes (a list as 'descr') are not supported".to_string()),
+        Some(Lit::List(_)) => {
+            return Err("structured dtypes (a list as 'descr') are not supported".to_string());
+        }
         Some(other) => return Err(format!("'descr' must be a string, found {other:?}")),
         None => return Err("header has no 'descr'".to_string()),
     };
     let fortran_order = match fortran {
         Some(Lit::Bool(b)) => b,
-        Some(other) => return Err(format!("'fortran_order' must be True or False, found {other:?}")),
+        Some(other) => {
+            return Err(format!(
+                "'fortran_order' must be True or False, found {other:?}"
+            ));
+        }
         None => return Err("header has no 'fortran_order'".to_string()),
     };
     let shape = match shape {
         Some(Lit::Tuple(items)) | Some(Lit::List(items)) => items
             .iter()
             .map(|d| match d {
-                Lit::Int(n) => usize::try_from(*n).map_err(|_| format!("shape entry {n} is not a valid axis length")),
+                Lit::Int(n) => usize::try_from(*n)
+                    .map_err(|_| format!("shape entry {n} is not a valid axis length")),
                 other => Err(format!("shape entry {other:?} is not an integer")),
             })
             .collect::<std::result::Result<Vec<_>, _>>()?,
-        Some(other) => return Err(format!("'shape' must be a tuple of integers, found {other:?}")),
+        Some(other) => {
+            return Err(format!(
+                "'shape' must be a tuple of integers, found {other:?}"
+            ));
+        }
         None => return Err("header has no 'shape'".to_string()),
     };
-    Ok(Header { descr, fortran_order, shape })
+    Ok(Header {
+        descr,
+        fortran_order,
+        shape,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -851,14 +1005,25 @@ fn parse_header(text: &str) -> std::result::Result<Header, String> {
 
 /// Formats a location for messages: the caller's location (e.g. an npz member) and a byte offset.
 pub(crate) fn at(location: &str, offset: u64) -> String {
-    if location.is_empty() { format!("byte {offset}") } else { format!("{location}, byte {offset}") }
+    if location.is_empty() {
+        format!("byte {offset}")
+    } else {
+        format!("{location}, byte {offset}")
+    }
 }
 
 fn shape_text(shape: &[usize]) -> String {
     match shape {
         [] => "()".to_string(),
         [n] => format!("({n},)"),
-        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -913,30 +1078,60 @@ pub fn read_npy(path: &Path) -> Result<NdArray> {
 /// assert!(parse_npy(&bad[..], None, Path::new("bad.npy"), "").is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn parse_npy<R: Read>(reader: R, total_len: Option<u64>, path: &Path, location: &str) -> Result<NdArray> {
+pub fn parse_npy<R: Read>(
+    reader: R,
+    total_len: Option<u64>,
+    path: &Path,
+    location: &str,
+) -> Result<NdArray> {
     let mut reader = reader;
     let fmt = |offset: u64, msg: String| Error::format(path, at(location, offset), msg);
-    let io_fmt = |offset: u64, what: &str, e: std::io::Error| Error::format(path, at(location, offset), format!("reading {what}: {e}"));
+    let io_fmt = |offset: u64, what: &str, e: std::io::Error| {
+        Error::format(path, at(location, offset), format!("reading {what}: {e}"))
+    };
 
     let mut prefix = Vec::with_capacity(12);
     let got = read_up_to(&mut reader, &mut prefix, 8).map_err(|e| io_fmt(0, "the npy magic", e))?;
     if got < 6 || prefix[..6] != MAGIC[..] {
-        let found: String = prefix.iter().flat_map(|b| std::ascii::escape_default(*b)).map(char::from).collect();
-        return Err(fmt(0, format!("not an npy file: expected magic \\x93NUMPY, found \"{found}\" ({got} bytes)")));
+        let found: String = prefix
+            .iter()
+            .flat_map(|b| std::ascii::escape_default(*b))
+            .map(char::from)
+            .collect();
+        return Err(fmt(
+            0,
+            format!("not an npy file: expected magic \\x93NUMPY, found \"{found}\" ({got} bytes)"),
+        ));
     }
     if got < 8 {
-        return Err(fmt(6, format!("truncated: file ends after {got} bytes, inside the version field")));
+        return Err(fmt(
+            6,
+            format!("truncated: file ends after {got} bytes, inside the version field"),
+        ));
     }
     let (major, minor) = (prefix[6], prefix[7]);
     let len_bytes: u64 = match (major, minor) {
         (1, 0) => 2,
         (2, 0) | (3, 0) => 4,
-        _ => return Err(fmt(6, format!("unsupported npy format version {major}.{minor} (expected 1.0, 2.0 or 3.0)"))),
+        _ => {
+            return Err(fmt(
+                6,
+                format!(
+                    "unsupported npy format version {major}.{minor} (expected 1.0, 2.0 or 3.0)"
+                ),
+            ));
+        }
     };
     prefix.clear();
-    let got = read_up_to(&mut reader, &mut prefix, len_bytes).map_err(|e| io_fmt(8, "the header length", e))?;
+    let got = read_up_to(&mut reader, &mut prefix, len_bytes)
+        .map_err(|e| io_fmt(8, "the header length", e))?;
     if (got as u64) < len_bytes {
-        return Err(fmt(8, format!("truncated: file ends inside the header length field ({got} of {len_bytes} bytes)")));
+        return Err(fmt(
+            8,
+            format!(
+                "truncated: file ends inside the header length field ({got} of {len_bytes} bytes)"
+            ),
+        ));
     }
     let header_len = if len_bytes == 2 {
         usize::from(u16::from_le_bytes([prefix[0], prefix[1]]))
@@ -945,30 +1140,63 @@ pub fn parse_npy<R: Read>(reader: R, total_len: Option<u64>, path: &Path, locati
     };
     let header_start = 8 + len_bytes;
     if header_len > MAX_HEADER_LEN {
-        return Err(fmt(8, format!("header length {header_len} exceeds the supported maximum of {MAX_HEADER_LEN} bytes")));
+        return Err(fmt(
+            8,
+            format!(
+                "header length {header_len} exceeds the supported maximum of {MAX_HEADER_LEN} bytes"
+            ),
+        ));
     }
     if let Some(total) = total_len {
         if header_start + header_len as u64 > total {
-            return Err(fmt(8, format!("header length {header_len} runs past the end of the file ({total} bytes)")));
+            return Err(fmt(
+                8,
+                format!("header length {header_len} runs past the end of the file ({total} bytes)"),
+            ));
         }
     }
     let mut raw = Vec::new();
-    let got = read_up_to(&mut reader, &mut raw, header_len as u64).map_err(|e| io_fmt(header_start, "the header", e))?;
+    let got = read_up_to(&mut reader, &mut raw, header_len as u64)
+        .map_err(|e| io_fmt(header_start, "the header", e))?;
     if got < header_len {
-        return Err(fmt(header_start, format!("truncated header: expected {header_len} bytes, file has {got}")));
+        return Err(fmt(
+            header_start,
+            format!("truncated header: expected {header_len} bytes, file has {got}"),
+        ));
     }
     let text = if major >= 3 {
-        String::from_utf8(raw).map_err(|e| fmt(header_start, format!("version 3 header is not valid UTF-8: {e}")))?
+        String::from_utf8(raw).map_err(|e| {
+            fmt(
+                header_start,
+                format!("version 3 header is not valid UTF-8: {e}"),
+            )
+        })?
     } else {
         // Versions 1 and 2 are Latin-1: every byte is the code point of the same value.
         raw.iter().map(|&b| char::from(b)).collect()
     };
-    let header = parse_header(&text).map_err(|m| fmt(header_start, format!("malformed header {:?}: {m}", text.trim_end())))?;
+    let header = parse_header(&text).map_err(|m| {
+        fmt(
+            header_start,
+            format!("malformed header {:?}: {m}", text.trim_end()),
+        )
+    })?;
     let data_start = header_start + header_len as u64;
     let dtype = DType::parse(&header.descr).map_err(|m| fmt(header_start, m))?;
 
-    let count = header.shape.iter().try_fold(1u128, |acc, &d| acc.checked_mul(d as u128));
-    let count = count.ok_or_else(|| fmt(header_start, format!("header shape {} has an element count that overflows", shape_text(&header.shape))))?;
+    let count = header
+        .shape
+        .iter()
+        .try_fold(1u128, |acc, &d| acc.checked_mul(d as u128));
+    let count = count.ok_or_else(|| {
+        fmt(
+            header_start,
+            format!(
+                "header shape {} has an element count that overflows",
+                shape_text(&header.shape)
+            ),
+        )
+    })?;
 
     if dtype.kind == Kind::Object {
         return read_object_array(reader, &header, count, path, location, data_start);
@@ -993,7 +1221,12 @@ pub fn parse_npy<R: Read>(reader: R, total_len: Option<u64>, path: &Path, locati
     }
     let count = usize::try_from(count).map_err(|_| too_short(0))?;
     if dtype.itemsize == 0 && count as u128 > MAX_ZERO_WIDTH_ELEMENTS {
-        return Err(fmt(header_start, format!("{count} zero-width elements exceed the supported maximum of {MAX_ZERO_WIDTH_ELEMENTS}")));
+        return Err(fmt(
+            header_start,
+            format!(
+                "{count} zero-width elements exceed the supported maximum of {MAX_ZERO_WIDTH_ELEMENTS}"
+            ),
+        ));
     }
 
     // Decode chunk by chunk: the peak is the typed data plus one chunk of raw bytes, and the
@@ -1010,7 +1243,8 @@ pub fn parse_npy<R: Read>(reader: R, total_len: Option<u64>, path: &Path, locati
             let want = (n * dtype.itemsize) as u64;
             let offset = data_start + (done * dtype.itemsize) as u64;
             buf.clear();
-            let got = read_up_to(&mut reader, &mut buf, want).map_err(|e| io_fmt(offset, "array data", e))?;
+            let got = read_up_to(&mut reader, &mut buf, want)
+                .map_err(|e| io_fmt(offset, "array data", e))?;
             if (got as u64) < want {
                 return Err(too_short((done * dtype.itemsize + got) as u128));
             }
@@ -1018,11 +1252,22 @@ pub fn parse_npy<R: Read>(reader: R, total_len: Option<u64>, path: &Path, locati
             done += n;
         }
     }
-    Ok(NdArray { shape: header.shape, fortran_order: header.fortran_order, data })
+    Ok(NdArray {
+        shape: header.shape,
+        fortran_order: header.fortran_order,
+        data,
+    })
 }
 
 /// Object arrays: the data section is a pickle of the whole ndarray.
-fn read_object_array<R: Read>(reader: R, header: &Header, count: u128, path: &Path, location: &str, data_start: u64) -> Result<NdArray> {
+fn read_object_array<R: Read>(
+    reader: R,
+    header: &Header,
+    count: u128,
+    path: &Path,
+    location: &str,
+    data_start: u64,
+) -> Result<NdArray> {
     let value = pickle::unpickle_located(reader, path, location)?;
     match value {
         PyValue::Array(array) if array.shape == header.shape => Ok(array),
@@ -1038,7 +1283,10 @@ fn read_object_array<R: Read>(reader: R, header: &Header, count: u128, path: &Pa
         other => Err(Error::format(
             path,
             at(location, data_start),
-            format!("object array data must be a pickled ndarray, found {}", other.type_name()),
+            format!(
+                "object array data must be a pickled ndarray, found {}",
+                other.type_name()
+            ),
         )),
     }
 }
@@ -1046,14 +1294,27 @@ fn read_object_array<R: Read>(reader: R, header: &Header, count: u128, path: &Pa
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-fn write_npy_raw(path: &Path, shape: &[usize], descr: &str, items: impl Iterator<Item = [u8; 8]>) -> Result<()> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {}, }}", shape_text(shape));
+fn write_npy_raw(
+    path: &Path,
+    shape: &[usize],
+    descr: &str,
+    items: impl Iterator<Item = [u8; 8]>,
+) -> Result<()> {
+    let mut header = format!(
+        "{{'descr': '{descr}', 'fortran_order': False, 'shape': {}, }}",
+        shape_text(shape)
+    );
     // numpy pads the header with spaces and a newline so the data starts on a 64-byte boundary.
     let unpadded = MAGIC.len() + 2 + 2 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    let header_len = u16::try_from(header.len())
-        .map_err(|_| Error::invalid(format!("writing {}", path.display()), "a shape whose header fits in 65535 bytes", format!("{shape:?}")))?;
+    let header_len = u16::try_from(header.len()).map_err(|_| {
+        Error::invalid(
+            format!("writing {}", path.display()),
+            "a shape whose header fits in 65535 bytes",
+            format!("{shape:?}"),
+        )
+    })?;
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
     let mut w = BufWriter::new(file);
     let io = |e| Error::io(path, e);
@@ -1080,7 +1341,12 @@ fn write_npy_raw(path: &Path, shape: &[usize], descr: &str, items: impl Iterator
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_npy_f64(path: &Path, array: &ArrayD<f64>) -> Result<()> {
-    write_npy_raw(path, array.shape(), "<f8", array.iter().map(|x| x.to_le_bytes()))
+    write_npy_raw(
+        path,
+        array.shape(),
+        "<f8",
+        array.iter().map(|x| x.to_le_bytes()),
+    )
 }
 
 /// Writes an `i64` array as a version 1.0, row-major `.npy` file (`<i8`).
@@ -1094,7 +1360,12 @@ pub fn write_npy_f64(path: &Path, array: &ArrayD<f64>) -> Result<()> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_npy_i64(path: &Path, array: &ArrayD<i64>) -> Result<()> {
-    write_npy_raw(path, array.shape(), "<i8", array.iter().map(|x| x.to_le_bytes()))
+    write_npy_raw(
+        path,
+        array.shape(),
+        "<i8",
+        array.iter().map(|x| x.to_le_bytes()),
+    )
 }
 
 #[cfg(test)]
@@ -1143,7 +1414,11 @@ mod tests {
             };
             check_array(&a, &e["value"], &name);
             if a.data.dtype_name() != "object" {
-                assert_eq!(Some(a.fortran_order), e["fortran_order"].as_bool(), "{name}: fortran_order");
+                assert_eq!(
+                    Some(a.fortran_order),
+                    e["fortran_order"].as_bool(),
+                    "{name}: fortran_order"
+                );
             }
             checked += 1;
         }
@@ -1169,7 +1444,11 @@ mod tests {
     fn into_f64_c_order_reuses_the_buffer() -> TestResult {
         let v = vec![1.0, 2.0, 3.0, 4.0];
         let ptr = v.as_ptr();
-        let a = NdArray { shape: vec![2, 2], fortran_order: false, data: NpyData::F64(v) };
+        let a = NdArray {
+            shape: vec![2, 2],
+            fortran_order: false,
+            data: NpyData::F64(v),
+        };
         let out = a.into_f64_c_order()?;
         assert_eq!(out.as_ptr(), ptr);
         Ok(())
@@ -1177,67 +1456,153 @@ mod tests {
 
     #[test]
     fn text_arrays() -> TestResult {
-        assert_eq!(read_npy(&fixture("unicode.npy"))?.strings()?, vec!["VISp", "CA1", "ünï", "", "🙂x"]);
-        assert_eq!(read_npy(&fixture("be_U3.npy"))?.strings()?, vec!["ab", "xyz", ""]);
-        assert_eq!(read_npy(&fixture("bytes.npy"))?.strings()?, vec!["ab", "c", ""]);
-        assert_eq!(read_npy(&fixture("object_str.npy"))?.strings()?, vec!["VISp", "CA1", "root"]);
+        assert_eq!(
+            read_npy(&fixture("unicode.npy"))?.strings()?,
+            vec!["VISp", "CA1", "ünï", "", "🙂x"]
+        );
+        assert_eq!(
+            read_npy(&fixture("be_U3.npy"))?.strings()?,
+            vec!["ab", "xyz", ""]
+        );
+        assert_eq!(
+            read_npy(&fixture("bytes.npy"))?.strings()?,
+            vec!["ab", "c", ""]
+        );
+        assert_eq!(
+            read_npy(&fixture("object_str.npy"))?.strings()?,
+            vec!["VISp", "CA1", "root"]
+        );
         let u = read_npy(&fixture("unicode.npy"))?;
-        assert!(u.to_f64_c_order().is_err_and(|e| e.to_string().contains("<U")));
+        assert!(
+            u.to_f64_c_order()
+                .is_err_and(|e| e.to_string().contains("<U"))
+        );
         Ok(())
     }
 
     #[test]
     fn conversions_check_ranges() {
-        let big = NdArray::new(vec![1], NpyData::U64(vec![u64::MAX])).unwrap_or_else(|e| panic!("{e}"));
+        let big =
+            NdArray::new(vec![1], NpyData::U64(vec![u64::MAX])).unwrap_or_else(|e| panic!("{e}"));
         assert!(big.to_i64_c_order().is_err());
         assert_eq!(big.to_f64_c_order().ok(), Some(vec![u64::MAX as f64]));
-        let nan = NdArray::new(vec![1], NpyData::F64(vec![f64::NAN])).unwrap_or_else(|e| panic!("{e}"));
+        let nan =
+            NdArray::new(vec![1], NpyData::F64(vec![f64::NAN])).unwrap_or_else(|e| panic!("{e}"));
         assert!(nan.to_i64_c_order().is_err());
-        let inconsistent = NdArray { shape: vec![3], fortran_order: false, data: NpyData::F64(vec![1.0]) };
+        let inconsistent = NdArray {
+            shape: vec![3],
+            fortran_order: false,
+            data: NpyData::F64(vec![1.0]),
+        };
         assert!(inconsistent.to_f64_c_order().is_err());
         assert!(inconsistent.to_array_f64().is_err());
         assert!(inconsistent.into_f64_c_order().is_err());
-        let f = NdArray { shape: vec![2, 2], fortran_order: true, data: NpyData::F64(vec![1.0]) };
+        let f = NdArray {
+            shape: vec![2, 2],
+            fortran_order: true,
+            data: NpyData::F64(vec![1.0]),
+        };
         assert!(f.to_f64_c_order().is_err());
     }
 
     #[test]
     fn header_dialects() -> TestResult {
         // Double quotes, no trailing comma, extra spaces, Python 2 long suffix, list shape.
-        let a = parse(&npy_bytes(r#"{ "shape" : (2L, 1L) , "fortran_order":False,"descr":"<i2"}"#, &[1, 0, 2, 0]))?;
+        let a = parse(&npy_bytes(
+            r#"{ "shape" : (2L, 1L) , "fortran_order":False,"descr":"<i2"}"#,
+            &[1, 0, 2, 0],
+        ))?;
         assert_eq!(a.shape, vec![2, 1]);
-        let b = parse(&npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': [1]}\n", &1.5f32.to_le_bytes()))?;
+        let b = parse(&npy_bytes(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': [1]}\n",
+            &1.5f32.to_le_bytes(),
+        ))?;
         assert_eq!(b.to_f64_c_order()?, vec![1.5]);
         // A 0-d array and a zero-length one.
-        assert_eq!(parse(&npy_bytes("{'descr': '|u1', 'fortran_order': False, 'shape': ()}", &[9]))?.to_i64_c_order()?, vec![9]);
-        assert!(parse(&npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 5)}", &[]))?.is_empty());
+        assert_eq!(
+            parse(&npy_bytes(
+                "{'descr': '|u1', 'fortran_order': False, 'shape': ()}",
+                &[9]
+            ))?
+            .to_i64_c_order()?,
+            vec![9]
+        );
+        assert!(
+            parse(&npy_bytes(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 5)}",
+                &[]
+            ))?
+            .is_empty()
+        );
         Ok(())
     }
 
     #[test]
     fn bad_headers_are_errors() {
         let cases = [
-            ("{'descr': '<c16', 'fortran_order': False, 'shape': (1,)}", "unsupported dtype '<c16'"),
+            (
+                "{'descr': '<c16', 'fortran_order': False, 'shape': (1,)}",
+                "unsupported dtype '<c16'",
+            ),
             ("{'descr': '<f8', 'fortran_order': False}", "no 'shape'"),
             ("{'descr': '<f8', 'shape': (1,)}", "no 'fortran_order'"),
             ("{'fortran_order': False, 'shape': (1,)}", "no 'descr'"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}", "unexpected header key 'x'"),
-            ("{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}", "'fortran_order' must be True or False"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}", "shape entry -1"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': ('a',)}", "not an integer"),
-            ("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,)}", "structured dtypes"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)} junk", "end of header"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': (1,", "expected"),
-            ("{'descr': '<f8 , 'fortran_order': False, 'shape': (1,)}", "expected"),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), 'x': 1}",
+                "unexpected header key 'x'",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': 0, 'shape': (1,)}",
+                "'fortran_order' must be True or False",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (-1,)}",
+                "shape entry -1",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': ('a',)}",
+                "not an integer",
+            ),
+            (
+                "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,)}",
+                "structured dtypes",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1,)} junk",
+                "end of header",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1,",
+                "expected",
+            ),
+            (
+                "{'descr': '<f8 , 'fortran_order': False, 'shape': (1,)}",
+                "expected",
+            ),
             ("[1, 2]", "not a dict"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}", "not a valid axis length"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296, 4294967296, 4294967296)}", "overflows"),
-            ("{'descr': '<U99999999999999', 'fortran_order': False, 'shape': (1,)}", "exceeds"),
-            ("{'descr': '<f8', 'fortran_order': False, 'shape': ((((((((((((((((((1,),),),),),),),),),),),),),),),),),),)}", "nested"),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}",
+                "not a valid axis length",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296, 4294967296, 4294967296)}",
+                "overflows",
+            ),
+            (
+                "{'descr': '<U99999999999999', 'fortran_order': False, 'shape': (1,)}",
+                "exceeds",
+            ),
+            (
+                "{'descr': '<f8', 'fortran_order': False, 'shape': ((((((((((((((((((1,),),),),),),),),),),),),),),),),),),)}",
+                "nested",
+            ),
         ];
         for (header, needle) in cases {
             let message = format_message(parse(&npy_bytes(header, &[0; 8])));
-            assert!(message.contains(needle), "{header}: {message:?} lacks {needle:?}");
+            assert!(
+                message.contains(needle),
+                "{header}: {message:?} lacks {needle:?}"
+            );
         }
     }
 
@@ -1245,7 +1610,10 @@ mod tests {
     fn wrong_magic_version_and_truncation() -> TestResult {
         assert!(format_message(parse(b"PK\x03\x04 this is a zip")).contains("not an npy file"));
         assert!(format_message(parse(b"")).contains("not an npy file"));
-        let mut v9 = npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (0,)}", &[]);
+        let mut v9 = npy_bytes(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (0,)}",
+            &[],
+        );
         v9[6] = 9;
         assert!(format_message(parse(&v9)).contains("version 9.0"));
         // Every prefix of a real file is an error naming the file, never a panic.
@@ -1265,12 +1633,21 @@ mod tests {
         let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000000,), }";
         let bytes = npy_bytes(header, &[0; 36]);
         let message = format_message(parse(&bytes));
-        assert!(message.contains("needs 8000000000000000 data bytes, file has 36"), "{message}");
+        assert!(
+            message.contains("needs 8000000000000000 data bytes, file has 36"),
+            "{message}"
+        );
         // Without a known length the data is read in bounded chunks: still an error, quickly.
         let message = format_message(parse_unknown_len(&bytes));
-        assert!(message.contains("needs 8000000000000000 data bytes, file has 36"), "{message}");
+        assert!(
+            message.contains("needs 8000000000000000 data bytes, file has 36"),
+            "{message}"
+        );
         // Zero-width items cost no bytes, so their count is bounded separately.
-        let zero = npy_bytes("{'descr': '<U0', 'fortran_order': False, 'shape': (100000000000,)}", &[]);
+        let zero = npy_bytes(
+            "{'descr': '<U0', 'fortran_order': False, 'shape': (100000000000,)}",
+            &[],
+        );
         assert!(format_message(parse(&zero)).contains("zero-width"));
         // A header length beyond the file.
         let mut long = npy_bytes("{}", &[]);
@@ -1280,16 +1657,31 @@ mod tests {
 
     #[test]
     fn invalid_text_is_an_error() {
-        let s = npy_bytes("{'descr': '|S2', 'fortran_order': False, 'shape': (1,)}", &[0xff, 0xfe]);
+        let s = npy_bytes(
+            "{'descr': '|S2', 'fortran_order': False, 'shape': (1,)}",
+            &[0xff, 0xfe],
+        );
         assert!(format_message(parse(&s)).contains("not valid UTF-8"));
-        let u = npy_bytes("{'descr': '<U1', 'fortran_order': False, 'shape': (1,)}", &0xD800u32.to_le_bytes());
+        let u = npy_bytes(
+            "{'descr': '<U1', 'fortran_order': False, 'shape': (1,)}",
+            &0xD800u32.to_le_bytes(),
+        );
         assert!(format_message(parse(&u)).contains("invalid Unicode code point"));
     }
 
     #[test]
     fn errors_name_the_location() {
-        let bytes = npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4,)}", &[0; 8]);
-        let err = parse_npy(&bytes[..], Some(bytes.len() as u64), Path::new("a.npz"), "spks.npy").err();
+        let bytes = npy_bytes(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (4,)}",
+            &[0; 8],
+        );
+        let err = parse_npy(
+            &bytes[..],
+            Some(bytes.len() as u64),
+            Path::new("a.npz"),
+            "spks.npy",
+        )
+        .err();
         let text = req(err, "short data must fail").to_string();
         assert!(text.starts_with("a.npz: spks.npy, byte "), "{text}");
     }
@@ -1298,13 +1690,20 @@ mod tests {
     fn write_then_read_round_trips_with_numpy_layout() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("w.npy");
-        let a = ArrayD::from_shape_vec(IxDyn(&[2, 3, 4]), (0..24).map(|i| f64::from(i) * 0.5).collect())?;
+        let a = ArrayD::from_shape_vec(
+            IxDyn(&[2, 3, 4]),
+            (0..24).map(|i| f64::from(i) * 0.5).collect(),
+        )?;
         // A transposed view is written in its logical order.
         let t = a.t().to_owned();
         write_npy_f64(&path, &t)?;
         let bytes = std::fs::read(&path)?;
         let header_len = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
-        assert_eq!((10 + header_len) % 64, 0, "data is 64-byte aligned like numpy's");
+        assert_eq!(
+            (10 + header_len) % 64,
+            0,
+            "data is 64-byte aligned like numpy's"
+        );
         assert_eq!(bytes[10 + header_len - 1], b'\n');
         let back = read_npy(&path)?;
         assert_eq!(back.shape, vec![4, 3, 2]);
@@ -1314,7 +1713,10 @@ mod tests {
         assert_eq!(std::fs::read(&path)?, std::fs::read(fixture("c_3d.npy"))?);
         let i = ndarray::arr2(&[[i64::MIN, 0], [1, i64::MAX]]).into_dyn();
         write_npy_i64(&path, &i)?;
-        assert_eq!(read_npy(&path)?.to_i64_c_order()?, vec![i64::MIN, 0, 1, i64::MAX]);
+        assert_eq!(
+            read_npy(&path)?.to_i64_c_order()?,
+            vec![i64::MIN, 0, 1, i64::MAX]
+        );
         let scalar = ArrayD::from_elem(IxDyn(&[]), 2.5);
         write_npy_f64(&path, &scalar)?;
         assert_eq!(read_npy(&path)?.shape, Vec::<usize>::new());
@@ -1323,7 +1725,10 @@ mod tests {
 
     #[test]
     fn missing_file_is_an_io_error() {
-        assert!(matches!(read_npy(Path::new("/nonexistent/x.npy")), Err(Error::Io { .. })));
+        assert!(matches!(
+            read_npy(Path::new("/nonexistent/x.npy")),
+            Err(Error::Io { .. })
+        ));
     }
 
     proptest! {

@@ -25,7 +25,15 @@ fn display_name(member: &str) -> &str {
 fn zip_error(path: &Path, location: &str, e: ZipError) -> Error {
     match e {
         ZipError::Io(io) if location.is_empty() => Error::io(path, io),
-        other => Error::format(path, if location.is_empty() { "zip archive".to_string() } else { location.to_string() }, other.to_string()),
+        other => Error::format(
+            path,
+            if location.is_empty() {
+                "zip archive".to_string()
+            } else {
+                location.to_string()
+            },
+            other.to_string(),
+        ),
     }
 }
 
@@ -56,7 +64,9 @@ pub fn list_members(path: &Path) -> Result<Vec<String>> {
     let mut archive = open(path)?;
     let mut names = Vec::with_capacity(archive.len().min(1 << 16));
     for i in 0..archive.len() {
-        let file = archive.by_index_raw(i).map_err(|e| zip_error(path, &format!("member #{i}"), e))?;
+        let file = archive
+            .by_index_raw(i)
+            .map_err(|e| zip_error(path, &format!("member #{i}"), e))?;
         if !file.is_dir() {
             names.push(display_name(file.name()).to_string());
         }
@@ -123,10 +133,15 @@ pub fn read_all_from<R: Read + Seek>(reader: R, path: &Path) -> Result<Vec<(Stri
     read_all_archive(archive, path)
 }
 
-fn read_all_archive<R: Read + Seek>(mut archive: ZipArchive<R>, path: &Path) -> Result<Vec<(String, NdArray)>> {
+fn read_all_archive<R: Read + Seek>(
+    mut archive: ZipArchive<R>,
+    path: &Path,
+) -> Result<Vec<(String, NdArray)>> {
     let mut out = Vec::new();
     for i in 0..archive.len() {
-        let file = archive.by_index(i).map_err(|e| zip_error(path, &format!("member #{i}"), e))?;
+        let file = archive
+            .by_index(i)
+            .map_err(|e| zip_error(path, &format!("member #{i}"), e))?;
         if file.is_dir() {
             continue;
         }
@@ -138,15 +153,32 @@ fn read_all_archive<R: Read + Seek>(mut archive: ZipArchive<R>, path: &Path) -> 
     Ok(out)
 }
 
-fn read_member_from<R: Read + Seek>(archive: &mut ZipArchive<R>, path: &Path, name: &str) -> Result<NdArray> {
+fn read_member_from<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    path: &Path,
+    name: &str,
+) -> Result<NdArray> {
     let with_suffix = format!("{name}.npy");
     // numpy looks the name up with ".npy" appended first, then as given.
-    let candidates: Vec<&str> = if name.ends_with(".npy") { vec![name] } else { vec![&with_suffix, name] };
-    let Some(member) = candidates.into_iter().find(|c| archive.index_for_name(c).is_some()) else {
-        return Err(Error::missing(path.display().to_string(), "npz member", name));
+    let candidates: Vec<&str> = if name.ends_with(".npy") {
+        vec![name]
+    } else {
+        vec![&with_suffix, name]
+    };
+    let Some(member) = candidates
+        .into_iter()
+        .find(|c| archive.index_for_name(c).is_some())
+    else {
+        return Err(Error::missing(
+            path.display().to_string(),
+            "npz member",
+            name,
+        ));
     };
     let member = member.to_string();
-    let file = archive.by_name(&member).map_err(|e| zip_error(path, &member, e))?;
+    let file = archive
+        .by_name(&member)
+        .map_err(|e| zip_error(path, &member, e))?;
     let size = file.size();
     parse_npy(file, Some(size), path, &member)
 }
@@ -162,7 +194,12 @@ mod tests {
 
     type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
 
-    const ARCHIVES: [&str; 4] = ["steinmetz_like.npz", "steinmetz_like_compressed.npz", "savez.npz", "savez_compressed.npz"];
+    const ARCHIVES: [&str; 4] = [
+        "steinmetz_like.npz",
+        "steinmetz_like_compressed.npz",
+        "savez.npz",
+        "savez_compressed.npz",
+    ];
 
     #[test]
     fn every_npz_fixture_matches_numpy() -> TestResult {
@@ -170,7 +207,10 @@ mod tests {
         for name in ARCHIVES {
             let path = fixture(name);
             let want = req(e[name]["members"].as_array(), "members");
-            let names: Vec<String> = want.iter().map(|m| m[0].as_str().unwrap_or_default().to_string()).collect();
+            let names: Vec<String> = want
+                .iter()
+                .map(|m| m[0].as_str().unwrap_or_default().to_string())
+                .collect();
             assert_eq!(list_members(&path)?, names, "{name}");
             let all = read_all(&path)?;
             assert_eq!(all.len(), want.len());
@@ -188,19 +228,26 @@ mod tests {
     #[test]
     fn steinmetz_dat_member_decodes() -> TestResult {
         let dat = read_member(&fixture("steinmetz_like_compressed.npz"), "dat")?;
-        let NpyData::Object(sessions) = dat.data else { panic!("dat is not an object array") };
+        let NpyData::Object(sessions) = dat.data else {
+            panic!("dat is not an object array")
+        };
         assert_eq!(sessions.len(), 2);
         let e = expected();
         let want = &e["steinmetz_like.npz"]["members"][0][1]["v"][1];
         check_value(&sessions[1], want, "dat[1]");
-        assert_eq!(sessions[1].get("mouse_name").and_then(PyValue::as_str), Some("Forssmann"));
+        assert_eq!(
+            sessions[1].get("mouse_name").and_then(PyValue::as_str),
+            Some("Forssmann")
+        );
         Ok(())
     }
 
     #[test]
     fn missing_member() {
         match read_member(&fixture("savez.npz"), "nope") {
-            Err(Error::Missing { source_name, name, .. }) => {
+            Err(Error::Missing {
+                source_name, name, ..
+            }) => {
                 assert!(source_name.ends_with("savez.npz"));
                 assert_eq!(name, "nope");
             }
@@ -211,7 +258,9 @@ mod tests {
     #[test]
     fn evil_member_is_refused_naming_archive_and_member() {
         match read_all(&fixture("evil.npz")) {
-            Err(Error::UnsafePickle { path, module, name, .. }) => {
+            Err(Error::UnsafePickle {
+                path, module, name, ..
+            }) => {
                 assert!(path.ends_with("evil.npz/dat.npy"), "{}", path.display());
                 assert_eq!(format!("{module}.{name}"), "os.system");
             }
@@ -225,7 +274,11 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("bad.npz");
         std::fs::write(&path, b"this is not a zip file at all")?;
-        for result in [read_all(&path).map(|_| ()), list_members(&path).map(|_| ()), read_member(&path, "x").map(|_| ())] {
+        for result in [
+            read_all(&path).map(|_| ()),
+            list_members(&path).map(|_| ()),
+            read_member(&path, "x").map(|_| ()),
+        ] {
             let text = req(result.err(), "garbage must fail").to_string();
             assert!(text.contains("bad.npz"), "{text}");
         }
@@ -234,7 +287,10 @@ mod tests {
             std::fs::write(&path, &bytes[..cut])?;
             assert!(read_all(&path).is_err(), "cut at {cut}");
         }
-        assert!(matches!(list_members(Path::new("/nonexistent.npz")), Err(Error::Io { .. })));
+        assert!(matches!(
+            list_members(Path::new("/nonexistent.npz")),
+            Err(Error::Io { .. })
+        ));
         Ok(())
     }
 
@@ -246,7 +302,11 @@ mod tests {
         for b in &mut bytes[200..260] {
             *b ^= 0x5a;
         }
-        let text = req(read_all_from(Cursor::new(bytes), Path::new("x.npz")).err(), "corrupt data must fail").to_string();
+        let text = req(
+            read_all_from(Cursor::new(bytes), Path::new("x.npz")).err(),
+            "corrupt data must fail",
+        )
+        .to_string();
         assert!(text.contains("x.npz") && text.contains("dat.npy"), "{text}");
         Ok(())
     }

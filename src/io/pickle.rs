@@ -106,7 +106,10 @@ impl PyValue {
     /// ```
     pub fn get(&self, key: &str) -> Option<&PyValue> {
         match self {
-            PyValue::Dict(items) => items.iter().find(|(k, _)| matches!(k, PyValue::Str(s) if s == key)).map(|(_, v)| v),
+            PyValue::Dict(items) => items
+                .iter()
+                .find(|(k, _)| matches!(k, PyValue::Str(s) if s == key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -123,7 +126,9 @@ impl PyValue {
     pub fn remove(&mut self, key: &str) -> Option<PyValue> {
         match self {
             PyValue::Dict(items) => {
-                let i = items.iter().position(|(k, _)| matches!(k, PyValue::Str(s) if s == key))?;
+                let i = items
+                    .iter()
+                    .position(|(k, _)| matches!(k, PyValue::Str(s) if s == key))?;
                 Some(items.remove(i).1)
             }
             _ => None,
@@ -172,7 +177,11 @@ impl PyValue {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             PyValue::Str(s) => Some(s),
-            PyValue::Array(NdArray { shape, data: NpyData::Str(v), .. }) if shape.is_empty() => v.first().map(String::as_str),
+            PyValue::Array(NdArray {
+                shape,
+                data: NpyData::Str(v),
+                ..
+            }) if shape.is_empty() => v.first().map(String::as_str),
             _ => None,
         }
     }
@@ -192,7 +201,10 @@ impl PyValue {
         match self {
             PyValue::Int(i) => Some(*i as f64),
             PyValue::Float(f) => Some(*f),
-            PyValue::Array(a) if a.shape.is_empty() && !matches!(a.data, NpyData::Str(_) | NpyData::Object(_)) => {
+            PyValue::Array(a)
+                if a.shape.is_empty()
+                    && !matches!(a.data, NpyData::Str(_) | NpyData::Object(_)) =>
+            {
                 a.to_f64_c_order().ok().and_then(|v| v.first().copied())
             }
             _ => None,
@@ -210,7 +222,13 @@ impl PyValue {
         match self {
             PyValue::Int(i) => Some(*i),
             PyValue::Bool(b) => Some(i64::from(*b)),
-            PyValue::Array(a) if a.shape.is_empty() && !matches!(a.data, NpyData::F32(_) | NpyData::F64(_) | NpyData::Str(_) | NpyData::Object(_)) => {
+            PyValue::Array(a)
+                if a.shape.is_empty()
+                    && !matches!(
+                        a.data,
+                        NpyData::F32(_) | NpyData::F64(_) | NpyData::Str(_) | NpyData::Object(_)
+                    ) =>
+            {
                 a.to_i64_c_order().ok().and_then(|v| v.first().copied())
             }
             _ => None,
@@ -312,7 +330,9 @@ enum Global {
 impl Global {
     fn lookup(module: &str, name: &str) -> Option<Global> {
         Some(match (module, name) {
-            ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => Global::Reconstruct,
+            ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => {
+                Global::Reconstruct
+            }
             ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar") => Global::Scalar,
             ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => Global::FromBuffer,
             ("numpy", "ndarray") => Global::NdArrayClass,
@@ -422,14 +442,26 @@ impl<R: Read> Unpickler<R> {
     }
 
     fn err(&self, message: impl Into<String>) -> Error {
-        let location =
-            if self.location.is_empty() { format!("pickle byte {}", self.op) } else { format!("{}, pickle byte {}", self.location, self.op) };
+        let location = if self.location.is_empty() {
+            format!("pickle byte {}", self.op)
+        } else {
+            format!("{}, pickle byte {}", self.location, self.op)
+        };
         Error::format(&self.path, location, message)
     }
 
     fn refuse(&self, module: &str, name: &str) -> Error {
-        let path = if self.location.is_empty() { self.path.clone() } else { self.path.join(&self.location) };
-        Error::UnsafePickle { path, offset: usize::try_from(self.op).unwrap_or(usize::MAX), module: module.to_string(), name: name.to_string() }
+        let path = if self.location.is_empty() {
+            self.path.clone()
+        } else {
+            self.path.join(&self.location)
+        };
+        Error::UnsafePickle {
+            path,
+            offset: usize::try_from(self.op).unwrap_or(usize::MAX),
+            module: module.to_string(),
+            name: name.to_string(),
+        }
     }
 
     // -- reading -------------------------------------------------------------------------------
@@ -439,7 +471,11 @@ impl<R: Read> Unpickler<R> {
         let mut filled = 0;
         while filled < N {
             match self.reader.read(&mut buf[filled..]) {
-                Ok(0) => return Err(self.err(format!("truncated: stream ends inside the {what} ({filled} of {N} bytes)"))),
+                Ok(0) => {
+                    return Err(self.err(format!(
+                        "truncated: stream ends inside the {what} ({filled} of {N} bytes)"
+                    )));
+                }
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.err(format!("reading the {what}: {e}"))),
@@ -465,18 +501,27 @@ impl<R: Read> Unpickler<R> {
     /// 64 MiB as bytes actually arrive.
     fn read_payload(&mut self, len: u64, what: &str) -> Result<Vec<u8>> {
         if len > MAX_PAYLOAD {
-            return Err(self.err(format!("{what} length {len} exceeds the supported maximum of {MAX_PAYLOAD} bytes")));
+            return Err(self.err(format!(
+                "{what} length {len} exceeds the supported maximum of {MAX_PAYLOAD} bytes"
+            )));
         }
         let mut buf = Vec::new();
         let mut remaining = len;
         while remaining > 0 {
             let step = remaining.min(CHUNK as u64);
             // `step` fits in usize: it is at most CHUNK.
-            buf.try_reserve(step as usize).map_err(|e| self.err(format!("cannot allocate {step} bytes for {what}: {e}")))?;
-            let got = (&mut self.reader).take(step).read_to_end(&mut buf).map_err(|e| self.err(format!("reading {what}: {e}")))?;
+            buf.try_reserve(step as usize)
+                .map_err(|e| self.err(format!("cannot allocate {step} bytes for {what}: {e}")))?;
+            let got = (&mut self.reader)
+                .take(step)
+                .read_to_end(&mut buf)
+                .map_err(|e| self.err(format!("reading {what}: {e}")))?;
             self.pos += got as u64;
             if (got as u64) < step {
-                return Err(self.err(format!("truncated: {what} claims {len} bytes, stream has {}", len - remaining + got as u64)));
+                return Err(self.err(format!(
+                    "truncated: {what} claims {len} bytes, stream has {}",
+                    len - remaining + got as u64
+                )));
             }
             remaining -= step;
         }
@@ -486,7 +531,10 @@ impl<R: Read> Unpickler<R> {
     /// Reads a protocol 0 text argument up to its newline (excluded).
     fn read_line(&mut self, what: &str) -> Result<Vec<u8>> {
         let mut line = Vec::new();
-        let got = (&mut self.reader).take(MAX_LINE + 1).read_until(b'\n', &mut line).map_err(|e| self.err(format!("reading {what}: {e}")))?;
+        let got = (&mut self.reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| self.err(format!("reading {what}: {e}")))?;
         self.pos += got as u64;
         if line.last() != Some(&b'\n') {
             return Err(if got as u64 > MAX_LINE {
@@ -539,20 +587,32 @@ impl<R: Read> Unpickler<R> {
 
     fn pop(&mut self, opname: &str) -> Result<Id> {
         if self.stack.len() <= self.base() {
-            return Err(self.err(format!("{opname}: stack underflow (no value above the last MARK)")));
+            return Err(self.err(format!(
+                "{opname}: stack underflow (no value above the last MARK)"
+            )));
         }
-        self.stack.pop().ok_or_else(|| self.err(format!("{opname}: stack underflow")))
+        self.stack
+            .pop()
+            .ok_or_else(|| self.err(format!("{opname}: stack underflow")))
     }
 
     fn top(&self, opname: &str) -> Result<Id> {
         if self.stack.len() <= self.base() {
-            return Err(self.err(format!("{opname}: stack underflow (no value above the last MARK)")));
+            return Err(self.err(format!(
+                "{opname}: stack underflow (no value above the last MARK)"
+            )));
         }
-        self.stack.last().copied().ok_or_else(|| self.err(format!("{opname}: stack underflow")))
+        self.stack
+            .last()
+            .copied()
+            .ok_or_else(|| self.err(format!("{opname}: stack underflow")))
     }
 
     fn pop_mark(&mut self, opname: &str) -> Result<Vec<Id>> {
-        let mark = self.marks.pop().ok_or_else(|| self.err(format!("{opname} without a matching MARK")))?;
+        let mark = self
+            .marks
+            .pop()
+            .ok_or_else(|| self.err(format!("{opname} without a matching MARK")))?;
         if mark > self.stack.len() {
             return Err(self.err(format!("{opname}: MARK above the top of the stack")));
         }
@@ -569,33 +629,46 @@ impl<R: Read> Unpickler<R> {
     }
 
     fn memo_get(&mut self, index: u64) -> Result<()> {
-        let id = *self.memo.get(&index).ok_or_else(|| self.err(format!("GET of memo index {index}, which was never stored")))?;
+        let id = *self.memo.get(&index).ok_or_else(|| {
+            self.err(format!("GET of memo index {index}, which was never stored"))
+        })?;
         self.push_id(id)
     }
 
     fn obj(&self, id: Id) -> Result<&Obj> {
-        self.arena.get(id).ok_or_else(|| self.err(format!("internal: object id {id} out of range")))
+        self.arena
+            .get(id)
+            .ok_or_else(|| self.err(format!("internal: object id {id} out of range")))
     }
 
     fn int_of(&self, id: Id, what: &str) -> Result<i64> {
         match self.obj(id)? {
             Obj::Int(i) => Ok(*i),
             Obj::Bool(b) => Ok(i64::from(*b)),
-            other => Err(self.err(format!("{what}: expected an int, found {}", other.type_name()))),
+            other => Err(self.err(format!(
+                "{what}: expected an int, found {}",
+                other.type_name()
+            ))),
         }
     }
 
     fn str_of(&self, id: Id, what: &str) -> Result<&str> {
         match self.obj(id)? {
             Obj::Str(s) => Ok(s),
-            other => Err(self.err(format!("{what}: expected a str, found {}", other.type_name()))),
+            other => Err(self.err(format!(
+                "{what}: expected a str, found {}",
+                other.type_name()
+            ))),
         }
     }
 
     fn tuple_of(&self, id: Id, what: &str) -> Result<Vec<Id>> {
         match self.obj(id)? {
             Obj::Tuple(items) => Ok(items.clone()),
-            other => Err(self.err(format!("{what}: expected a tuple, found {}", other.type_name()))),
+            other => Err(self.err(format!(
+                "{what}: expected a tuple, found {}",
+                other.type_name()
+            ))),
         }
     }
 
@@ -604,13 +677,19 @@ impl<R: Read> Unpickler<R> {
             Obj::Tuple(items) | Obj::List(items) => items.clone(),
             // numpy accepts a bare int for a 1-d shape.
             Obj::Int(_) => vec![id],
-            other => return Err(self.err(format!("{what}: expected a shape tuple, found {}", other.type_name()))),
+            other => {
+                return Err(self.err(format!(
+                    "{what}: expected a shape tuple, found {}",
+                    other.type_name()
+                )));
+            }
         };
         items
             .iter()
             .map(|&d| {
                 let n = self.int_of(d, what)?;
-                usize::try_from(n).map_err(|_| self.err(format!("{what}: axis length {n} is negative")))
+                usize::try_from(n)
+                    .map_err(|_| self.err(format!("{what}: axis length {n} is negative")))
             })
             .collect()
     }
@@ -618,20 +697,34 @@ impl<R: Read> Unpickler<R> {
     fn dtype_of(&self, id: Id, what: &str) -> Result<DType> {
         match self.obj(id)? {
             Obj::Dtype(d) => Ok(d.clone()),
-            other => Err(self.err(format!("{what}: expected a numpy dtype, found {}", other.type_name()))),
+            other => Err(self.err(format!(
+                "{what}: expected a numpy dtype, found {}",
+                other.type_name()
+            ))),
         }
     }
 
     /// Borrow the raw bytes of an array buffer (`bytes`, `bytearray`, or a Latin-1 `str` as in
     /// Python 2 pickles) and decode them; large buffers are dropped right after decoding.
-    fn decode_buffer(&mut self, buf: Id, dtype: &DType, count: usize, what: &str) -> Result<NpyData> {
+    fn decode_buffer(
+        &mut self,
+        buf: Id,
+        dtype: &DType,
+        count: usize,
+        what: &str,
+    ) -> Result<NpyData> {
         let (result, size) = match self.obj(buf)? {
             Obj::Bytes(b) => (npy::decode_all(dtype, b, count), b.len()),
             Obj::Str(s) => {
                 let bytes = latin1_bytes(s).map_err(|m| self.err(format!("{what}: {m}")))?;
                 (npy::decode_all(dtype, &bytes, count), bytes.len())
             }
-            other => return Err(self.err(format!("{what}: expected the raw data as bytes, found {}", other.type_name()))),
+            other => {
+                return Err(self.err(format!(
+                    "{what}: expected the raw data as bytes, found {}",
+                    other.type_name()
+                )));
+            }
         };
         let data = result.map_err(|m| self.err(format!("{what}: {m}")))?;
         if size >= DROP_AFTER_DECODE {
@@ -654,7 +747,9 @@ impl<R: Read> Unpickler<R> {
             let mut byte = [0u8; 1];
             let opcode = loop {
                 match self.reader.read(&mut byte) {
-                    Ok(0) => return Err(self.err("truncated: the pickle ends without a STOP opcode")),
+                    Ok(0) => {
+                        return Err(self.err("truncated: the pickle ends without a STOP opcode"));
+                    }
                     Ok(_) => break byte[0],
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(self.err(format!("reading an opcode: {e}"))),
@@ -674,7 +769,9 @@ impl<R: Read> Unpickler<R> {
             0x80 => {
                 let proto = self.read_u8("PROTO argument")?;
                 if proto > 5 {
-                    return Err(self.err(format!("unsupported pickle protocol {proto} (expected 0 to 5)")));
+                    return Err(self.err(format!(
+                        "unsupported pickle protocol {proto} (expected 0 to 5)"
+                    )));
                 }
             }
             // FRAME: a length hint for buffered readers; we stream anyway.
@@ -710,7 +807,9 @@ impl<R: Read> Unpickler<R> {
             }
             b'p' => {
                 let line = self.read_text_line("PUT index")?;
-                let index = line.trim().parse::<u64>().map_err(|_| self.err(format!("PUT index {line:?} is not a non-negative integer")))?;
+                let index = line.trim().parse::<u64>().map_err(|_| {
+                    self.err(format!("PUT index {line:?} is not a non-negative integer"))
+                })?;
                 self.memo_put(index)?;
             }
             b'q' => {
@@ -723,7 +822,9 @@ impl<R: Read> Unpickler<R> {
             }
             b'g' => {
                 let line = self.read_text_line("GET index")?;
-                let index = line.trim().parse::<u64>().map_err(|_| self.err(format!("GET index {line:?} is not a non-negative integer")))?;
+                let index = line.trim().parse::<u64>().map_err(|_| {
+                    self.err(format!("GET index {line:?} is not a non-negative integer"))
+                })?;
                 self.memo_get(index)?;
             }
             b'h' => {
@@ -744,7 +845,11 @@ impl<R: Read> Unpickler<R> {
                     "01" => self.push_id(TRUE_ID)?,
                     "00" => self.push_id(FALSE_ID)?,
                     text => {
-                        let value = text.parse::<i64>().map_err(|_| self.err(format!("INT {text:?} is not an integer that fits in 64 bits")))?;
+                        let value = text.parse::<i64>().map_err(|_| {
+                            self.err(format!(
+                                "INT {text:?} is not an integer that fits in 64 bits"
+                            ))
+                        })?;
                         self.push(Obj::Int(value))?;
                     }
                 }
@@ -764,7 +869,11 @@ impl<R: Read> Unpickler<R> {
             b'L' => {
                 let line = self.read_text_line("LONG argument")?;
                 let text = line.trim().trim_end_matches(['L', 'l']);
-                let value = text.parse::<i64>().map_err(|_| self.err(format!("LONG {text:?} is not an integer that fits in 64 bits")))?;
+                let value = text.parse::<i64>().map_err(|_| {
+                    self.err(format!(
+                        "LONG {text:?} is not an integer that fits in 64 bits"
+                    ))
+                })?;
                 self.push(Obj::Int(value))?;
             }
             0x8a => {
@@ -773,7 +882,8 @@ impl<R: Read> Unpickler<R> {
             }
             0x8b => {
                 let n = i32::from_le_bytes(self.read_array::<4>("LONG4 length")?);
-                let n = u64::try_from(n).map_err(|_| self.err(format!("LONG4 length {n} is negative")))?;
+                let n = u64::try_from(n)
+                    .map_err(|_| self.err(format!("LONG4 length {n} is negative")))?;
                 self.long(n)?;
             }
             b'G' => {
@@ -782,7 +892,10 @@ impl<R: Read> Unpickler<R> {
             }
             b'F' => {
                 let line = self.read_text_line("FLOAT argument")?;
-                let value = line.trim().parse::<f64>().map_err(|_| self.err(format!("FLOAT {line:?} is not a number")))?;
+                let value = line
+                    .trim()
+                    .parse::<f64>()
+                    .map_err(|_| self.err(format!("FLOAT {line:?} is not a number")))?;
                 self.push(Obj::Float(value))?;
             }
             // -- text and bytes
@@ -803,7 +916,8 @@ impl<R: Read> Unpickler<R> {
             }
             b'V' => {
                 let line = self.read_line("UNICODE argument")?;
-                let s = raw_unicode_escape(&line).map_err(|m| self.err(format!("UNICODE argument: {m}")))?;
+                let s = raw_unicode_escape(&line)
+                    .map_err(|m| self.err(format!("UNICODE argument: {m}")))?;
                 self.push(Obj::Str(s))?;
             }
             b'B' => {
@@ -829,7 +943,8 @@ impl<R: Read> Unpickler<R> {
             // Python 2 str: decoded as Latin-1 (numpy's recommended encoding for such pickles).
             b'T' => {
                 let n = i32::from_le_bytes(self.read_array::<4>("BINSTRING length")?);
-                let n = u64::try_from(n).map_err(|_| self.err(format!("BINSTRING length {n} is negative")))?;
+                let n = u64::try_from(n)
+                    .map_err(|_| self.err(format!("BINSTRING length {n} is negative")))?;
                 let b = self.read_payload(n, "BINSTRING payload")?;
                 self.push(Obj::Str(b.iter().map(|&c| char::from(c)).collect()))?;
             }
@@ -840,7 +955,8 @@ impl<R: Read> Unpickler<R> {
             }
             b'S' => {
                 let line = self.read_line("STRING argument")?;
-                let b = python_string_repr(&line).map_err(|m| self.err(format!("STRING argument: {m}")))?;
+                let b = python_string_repr(&line)
+                    .map_err(|m| self.err(format!("STRING argument: {m}")))?;
                 self.push(Obj::Str(b.iter().map(|&c| char::from(c)).collect()))?;
             }
             // -- containers
@@ -905,7 +1021,10 @@ impl<R: Read> Unpickler<R> {
             b'c' => {
                 let module = self.read_line("GLOBAL module")?;
                 let name = self.read_line("GLOBAL name")?;
-                let (module, name) = (String::from_utf8_lossy(&module).into_owned(), String::from_utf8_lossy(&name).into_owned());
+                let (module, name) = (
+                    String::from_utf8_lossy(&module).into_owned(),
+                    String::from_utf8_lossy(&name).into_owned(),
+                );
                 let global = self.check_global(&module, &name)?;
                 self.push(Obj::Global(global))?;
             }
@@ -935,7 +1054,9 @@ impl<R: Read> Unpickler<R> {
             0x82..=0x84 => {
                 return Err(self.err("EXT1/EXT2/EXT4 name a global through the copyreg extension registry; refused (neuropop never imports anything)"));
             }
-            b'P' | b'Q' => return Err(self.err("persistent ids (PERSID/BINPERSID) are not supported")),
+            b'P' | b'Q' => {
+                return Err(self.err("persistent ids (PERSID/BINPERSID) are not supported"));
+            }
             0x97 | 0x98 => {
                 return Err(self.err("out-of-band buffers (NEXT_BUFFER/READONLY_BUFFER) are not supported; pickle with in-band buffers"));
             }
@@ -977,13 +1098,17 @@ impl<R: Read> Unpickler<R> {
             return Err(self.err(format!("integer of {n} bytes does not fit in 64 bits")));
         }
         let bytes = self.read_payload(n, "LONG payload")?;
-        let value = decode_long(&bytes).ok_or_else(|| self.err(format!("integer of {n} bytes does not fit in 64 bits")))?;
+        let value = decode_long(&bytes)
+            .ok_or_else(|| self.err(format!("integer of {n} bytes does not fit in 64 bits")))?;
         self.push(Obj::Int(value))
     }
 
     fn pairs(&self, items: Vec<Id>, opname: &str) -> Result<Vec<(Id, Id)>> {
         if items.len() % 2 != 0 {
-            return Err(self.err(format!("{opname}: odd number of values ({}) for key/value pairs", items.len())));
+            return Err(self.err(format!(
+                "{opname}: odd number of values ({}) for key/value pairs",
+                items.len()
+            )));
         }
         Ok(items.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect())
     }
@@ -1021,17 +1146,29 @@ impl<R: Read> Unpickler<R> {
         let args = self.tuple_of(args, &format!("{opname} arguments of {}", global.name()))?;
         let what = global.name();
         let arity = |n: usize| -> Result<()> {
-            if args.len() == n { Ok(()) } else { Err(self.err(format!("{what}: expected {n} arguments, found {}", args.len()))) }
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(self.err(format!(
+                    "{what}: expected {n} arguments, found {}",
+                    args.len()
+                )))
+            }
         };
         match global {
             Global::Reconstruct => {
                 arity(3)?;
                 if !matches!(self.obj(args[0])?, Obj::Global(Global::NdArrayClass)) {
-                    return Err(self.err(format!("{what}: only numpy.ndarray itself can be reconstructed, found {}", self.obj(args[0])?.type_name())));
+                    return Err(self.err(format!(
+                        "{what}: only numpy.ndarray itself can be reconstructed, found {}",
+                        self.obj(args[0])?.type_name()
+                    )));
                 }
                 Ok(Obj::PendingArray)
             }
-            Global::NdArrayClass => Err(self.err("numpy.ndarray(...) called directly is not supported")),
+            Global::NdArrayClass => {
+                Err(self.err("numpy.ndarray(...) called directly is not supported"))
+            }
             Global::Dtype => {
                 if args.is_empty() {
                     return Err(self.err(format!("{what}: expected a type string argument")));
@@ -1042,7 +1179,10 @@ impl<R: Read> Unpickler<R> {
             }
             Global::Scalar => {
                 if args.is_empty() || args.len() > 2 {
-                    return Err(self.err(format!("{what}: expected (dtype, bytes), found {} arguments", args.len())));
+                    return Err(self.err(format!(
+                        "{what}: expected (dtype, bytes), found {} arguments",
+                        args.len()
+                    )));
                 }
                 let dtype = self.dtype_of(args[0], what)?;
                 if dtype.kind == Kind::Object {
@@ -1052,30 +1192,49 @@ impl<R: Read> Unpickler<R> {
                     return Err(self.err(format!("{what}: missing the scalar's bytes")));
                 };
                 let data = self.decode_buffer(buf, &dtype, 1, what)?;
-                Ok(Obj::Array(Box::new(NdArray { shape: Vec::new(), fortran_order: false, data })))
+                Ok(Obj::Array(Box::new(NdArray {
+                    shape: Vec::new(),
+                    fortran_order: false,
+                    data,
+                })))
             }
             Global::FromBuffer => {
                 arity(4)?;
                 let dtype = self.dtype_of(args[1], what)?;
                 if dtype.kind == Kind::Object {
-                    return Err(self.err(format!("{what}: object arrays cannot come from a buffer")));
+                    return Err(
+                        self.err(format!("{what}: object arrays cannot come from a buffer"))
+                    );
                 }
                 let shape = self.shape_of(args[2], what)?;
                 let order = self.str_of(args[3], what)?;
                 let fortran_order = match order {
                     "C" => false,
                     "F" => true,
-                    other => return Err(self.err(format!("{what}: order must be 'C' or 'F', found {other:?}"))),
+                    other => {
+                        return Err(
+                            self.err(format!("{what}: order must be 'C' or 'F', found {other:?}"))
+                        );
+                    }
                 };
                 let count = self.element_count(&shape, what)?;
                 let data = self.decode_buffer(args[0], &dtype, count, what)?;
-                Ok(Obj::Array(Box::new(NdArray { shape, fortran_order, data })))
+                Ok(Obj::Array(Box::new(NdArray {
+                    shape,
+                    fortran_order,
+                    data,
+                })))
             }
             Global::CodecsEncode => {
                 arity(2)?;
                 let encoding = self.str_of(args[1], what)?;
-                if !matches!(encoding.to_ascii_lowercase().as_str(), "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1") {
-                    return Err(self.err(format!("{what}: only the latin1 encoding is supported, found {encoding:?}")));
+                if !matches!(
+                    encoding.to_ascii_lowercase().as_str(),
+                    "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1"
+                ) {
+                    return Err(self.err(format!(
+                        "{what}: only the latin1 encoding is supported, found {encoding:?}"
+                    )));
                 }
                 self.latin1_encode(args[0], what)
             }
@@ -1083,22 +1242,37 @@ impl<R: Read> Unpickler<R> {
                 [] => Ok(Obj::List(Vec::new())),
                 [items] => match self.obj(*items)? {
                     Obj::List(v) | Obj::Tuple(v) => Ok(Obj::List(v.clone())),
-                    other => Err(self.err(format!("{what}: expected a list of items, found {}", other.type_name()))),
+                    other => Err(self.err(format!(
+                        "{what}: expected a list of items, found {}",
+                        other.type_name()
+                    ))),
                 },
-                _ => Err(self.err(format!("{what}: expected at most 1 argument, found {}", args.len()))),
+                _ => Err(self.err(format!(
+                    "{what}: expected at most 1 argument, found {}",
+                    args.len()
+                ))),
             },
             Global::ByteArray | Global::Bytes => match args.as_slice() {
                 [] => Ok(Obj::Bytes(Vec::new())),
                 [b] => match self.obj(*b)? {
                     Obj::Bytes(v) => Ok(Obj::Bytes(v.clone())),
-                    other => Err(self.err(format!("{what}: expected bytes, found {}", other.type_name()))),
+                    other => Err(self.err(format!(
+                        "{what}: expected bytes, found {}",
+                        other.type_name()
+                    ))),
                 },
                 [s, _encoding] => self.latin1_encode(*s, what),
-                _ => Err(self.err(format!("{what}: expected at most 2 arguments, found {}", args.len()))),
+                _ => Err(self.err(format!(
+                    "{what}: expected at most 2 arguments, found {}",
+                    args.len()
+                ))),
             },
             Global::OrderedDict => match args.as_slice() {
                 [] => Ok(Obj::Dict(Vec::new())),
-                _ => Err(self.err(format!("{what}: expected no arguments, found {}", args.len()))),
+                _ => Err(self.err(format!(
+                    "{what}: expected no arguments, found {}",
+                    args.len()
+                ))),
             },
         }
     }
@@ -1108,21 +1282,32 @@ impl<R: Read> Unpickler<R> {
     fn latin1_encode(&mut self, id: Id, what: &str) -> Result<Obj> {
         let large = matches!(self.obj(id)?, Obj::Str(s) if s.len() >= DROP_AFTER_DECODE);
         if large {
-            let slot = self.arena.get_mut(id).map(|o| std::mem::replace(o, Obj::Consumed));
+            let slot = self
+                .arena
+                .get_mut(id)
+                .map(|o| std::mem::replace(o, Obj::Consumed));
             let Some(Obj::Str(s)) = slot else {
                 return Err(self.err(format!("{what}: internal: string vanished")));
             };
-            return latin1_into_bytes(s).map(Obj::Bytes).map_err(|m| self.err(format!("{what}: {m}")));
+            return latin1_into_bytes(s)
+                .map(Obj::Bytes)
+                .map_err(|m| self.err(format!("{what}: {m}")));
         }
         let s = self.str_of(id, what)?;
-        latin1_bytes(s).map(Obj::Bytes).map_err(|m| self.err(format!("{what}: {m}")))
+        latin1_bytes(s)
+            .map(Obj::Bytes)
+            .map_err(|m| self.err(format!("{what}: {m}")))
     }
 
     fn element_count(&self, shape: &[usize], what: &str) -> Result<usize> {
         shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .ok_or_else(|| self.err(format!("{what}: shape {shape:?} has an element count that overflows")))
+            .ok_or_else(|| {
+                self.err(format!(
+                    "{what}: shape {shape:?} has an element count that overflows"
+                ))
+            })
     }
 
     /// `BUILD`: sets the state of an array under reconstruction or of a dtype.
@@ -1152,8 +1337,15 @@ impl<R: Read> Unpickler<R> {
         let what = "ndarray state";
         let items = self.tuple_of(state, what)?;
         let (shape, dtype, fortran, raw) = match items.as_slice() {
-            [_, shape, dtype, fortran, raw] | [shape, dtype, fortran, raw] => (*shape, *dtype, *fortran, *raw),
-            _ => return Err(self.err(format!("{what}: expected 4 or 5 items, found {}", items.len()))),
+            [_, shape, dtype, fortran, raw] | [shape, dtype, fortran, raw] => {
+                (*shape, *dtype, *fortran, *raw)
+            }
+            _ => {
+                return Err(self.err(format!(
+                    "{what}: expected 4 or 5 items, found {}",
+                    items.len()
+                )));
+            }
         };
         let shape = self.shape_of(shape, what)?;
         let dtype = self.dtype_of(dtype, what)?;
@@ -1163,15 +1355,27 @@ impl<R: Read> Unpickler<R> {
             // numpy lists object elements in logical row-major order whatever the flag says.
             let elements = match self.obj(raw)? {
                 Obj::List(v) => v.clone(),
-                other => return Err(self.err(format!("{what}: object array data must be a list, found {}", other.type_name()))),
+                other => {
+                    return Err(self.err(format!(
+                        "{what}: object array data must be a list, found {}",
+                        other.type_name()
+                    )));
+                }
             };
             if elements.len() != count {
-                return Err(self.err(format!("{what}: shape {shape:?} needs {count} elements, the list has {}", elements.len())));
+                return Err(self.err(format!(
+                    "{what}: shape {shape:?} needs {count} elements, the list has {}",
+                    elements.len()
+                )));
             }
             return Ok(Obj::ObjArray(Box::new((shape, elements))));
         }
         let data = self.decode_buffer(raw, &dtype, count, what)?;
-        Ok(Obj::Array(Box::new(NdArray { shape, fortran_order, data })))
+        Ok(Obj::Array(Box::new(NdArray {
+            shape,
+            fortran_order,
+            data,
+        })))
     }
 
     /// dtype state: `(version, byteorder, subarray, names, fields, elsize, alignment, flags[, metadata])`.
@@ -1180,7 +1384,10 @@ impl<R: Read> Unpickler<R> {
         let mut dtype = self.dtype_of(target, what)?;
         let items = self.tuple_of(state, what)?;
         if items.len() < 8 || items.len() > 9 {
-            return Err(self.err(format!("{what}: expected 8 or 9 items (versions 3 and 4), found {}", items.len())));
+            return Err(self.err(format!(
+                "{what}: expected 8 or 9 items (versions 3 and 4), found {}",
+                items.len()
+            )));
         }
         dtype.big_endian = match self.str_of(items[1], what)? {
             ">" | "!" => true,
@@ -1196,9 +1403,13 @@ impl<R: Read> Unpickler<R> {
         let elsize = self.int_of(items[5], what)?;
         if matches!(dtype.kind, Kind::Unicode | Kind::Bytes) && elsize >= 0 {
             // For flexible dtypes the state's elsize is authoritative.
-            let size = usize::try_from(elsize).map_err(|_| self.err(format!("{what}: bad element size {elsize}")))?;
+            let size = usize::try_from(elsize)
+                .map_err(|_| self.err(format!("{what}: bad element size {elsize}")))?;
             if size > CHUNK || (dtype.kind == Kind::Unicode && size % 4 != 0) {
-                return Err(self.err(format!("{what}: unsupported element size {size} for {}", dtype.descr())));
+                return Err(self.err(format!(
+                    "{what}: unsupported element size {size} for {}",
+                    dtype.descr()
+                )));
             }
             dtype.itemsize = size;
         }
@@ -1212,7 +1423,12 @@ impl<R: Read> Unpickler<R> {
     /// `MAX_DEPTH` and exponential expansion of shared references are errors.
     fn finish(mut self, root: Id) -> Result<PyValue> {
         let n = self.arena.len();
-        let mut measure = Measure { refs: vec![0; n], size: vec![None; n], visiting: vec![false; n], unique: 0 };
+        let mut measure = Measure {
+            refs: vec![0; n],
+            size: vec![None; n],
+            visiting: vec![false; n],
+            unique: 0,
+        };
         let (expanded, height) = self.measure(root, 0, &mut measure)?;
         // The longest path bounds the recursion of `convert`; the depth check inside `measure`
         // only covers the paths it walked first.
@@ -1247,7 +1463,8 @@ impl<R: Read> Unpickler<R> {
         if depth > MAX_DEPTH {
             return Err(self.err(format!("values nested deeper than {MAX_DEPTH} levels")));
         }
-        let (Some(refs), Some(visiting)) = (m.refs.get(id).copied(), m.visiting.get(id).copied()) else {
+        let (Some(refs), Some(visiting)) = (m.refs.get(id).copied(), m.visiting.get(id).copied())
+        else {
             return Err(self.err(format!("internal: object id {id} out of range")));
         };
         if visiting {
@@ -1275,11 +1492,19 @@ impl<R: Read> Unpickler<R> {
         Ok((size, height))
     }
 
-    fn convert(&mut self, id: Id, refs: &mut [usize], cache: &mut HashMap<Id, (PyValue, usize)>) -> Result<PyValue> {
+    fn convert(
+        &mut self,
+        id: Id,
+        refs: &mut [usize],
+        cache: &mut HashMap<Id, (PyValue, usize)>,
+    ) -> Result<PyValue> {
         if let Some((value, remaining)) = cache.get_mut(&id) {
             *remaining -= 1;
             if *remaining == 0 {
-                return cache.remove(&id).map(|(v, _)| v).ok_or_else(|| self.err("internal: cache entry vanished"));
+                return cache
+                    .remove(&id)
+                    .map(|(v, _)| v)
+                    .ok_or_else(|| self.err("internal: cache entry vanished"));
             }
             return Ok(value.clone());
         }
@@ -1325,11 +1550,27 @@ impl<R: Read> Unpickler<R> {
             Obj::ObjArray(b) => {
                 let (shape, ids) = *b;
                 let items = self.convert_all(&ids, refs, cache)?;
-                PyValue::Array(NdArray { shape, fortran_order: false, data: NpyData::Object(items) })
+                PyValue::Array(NdArray {
+                    shape,
+                    fortran_order: false,
+                    data: NpyData::Object(items),
+                })
             }
-            Obj::PendingArray => return Err(self.err("an ndarray was reconstructed but never filled (no BUILD)")),
-            Obj::Dtype(d) => return Err(self.err(format!("a numpy dtype ({}) as a value is not supported", d.descr()))),
-            Obj::Global(g) => return Err(self.err(format!("a bare reference to {} cannot be represented as data", g.name()))),
+            Obj::PendingArray => {
+                return Err(self.err("an ndarray was reconstructed but never filled (no BUILD)"));
+            }
+            Obj::Dtype(d) => {
+                return Err(self.err(format!(
+                    "a numpy dtype ({}) as a value is not supported",
+                    d.descr()
+                )));
+            }
+            Obj::Global(g) => {
+                return Err(self.err(format!(
+                    "a bare reference to {} cannot be represented as data",
+                    g.name()
+                )));
+            }
             Obj::Consumed => {
                 return Err(self.err("a large buffer is referenced again after being decoded into an array; such sharing is not supported"));
             }
@@ -1340,8 +1581,15 @@ impl<R: Read> Unpickler<R> {
         Ok(value)
     }
 
-    fn convert_all(&mut self, ids: &[Id], refs: &mut [usize], cache: &mut HashMap<Id, (PyValue, usize)>) -> Result<Vec<PyValue>> {
-        ids.iter().map(|&id| self.convert(id, refs, cache)).collect()
+    fn convert_all(
+        &mut self,
+        ids: &[Id],
+        refs: &mut [usize],
+        cache: &mut HashMap<Id, (PyValue, usize)>,
+    ) -> Result<Vec<PyValue>> {
+        ids.iter()
+            .map(|&id| self.convert(id, refs, cache))
+            .collect()
     }
 }
 
@@ -1400,7 +1648,10 @@ fn decode_long(bytes: &[u8]) -> Option<i64> {
 /// `str` → Latin-1 bytes (every character must be below U+0100).
 fn latin1_bytes(s: &str) -> std::result::Result<Vec<u8>, String> {
     s.chars()
-        .map(|c| u8::try_from(u32::from(c)).map_err(|_| format!("character {c:?} cannot be encoded as latin1")))
+        .map(|c| {
+            u8::try_from(u32::from(c))
+                .map_err(|_| format!("character {c:?} cannot be encoded as latin1"))
+        })
         .collect()
 }
 
@@ -1415,10 +1666,13 @@ fn latin1_into_bytes(s: String) -> std::result::Result<Vec<u8>, String> {
             (b, 1)
         } else if b & 0xe0 == 0xc0 && read + 1 < bytes.len() {
             let code = (u32::from(b & 0x1f) << 6) | u32::from(bytes[read + 1] & 0x3f);
-            let value = u8::try_from(code).map_err(|_| format!("character U+{code:04X} cannot be encoded as latin1"))?;
+            let value = u8::try_from(code)
+                .map_err(|_| format!("character U+{code:04X} cannot be encoded as latin1"))?;
             (value, 2)
         } else {
-            return Err(format!("a character beyond U+00FF at byte {read} cannot be encoded as latin1"));
+            return Err(format!(
+                "a character beyond U+00FF at byte {read} cannot be encoded as latin1"
+            ));
         };
         bytes[write] = value;
         write += 1;
@@ -1439,7 +1693,8 @@ fn raw_unicode_escape(bytes: &[u8]) -> std::result::Result<String, String> {
             let n = if bytes[i + 1] == b'u' { 4 } else { 8 };
             let hex = bytes.get(i + 2..i + 2 + n).ok_or("truncated \\u escape")?;
             let hex = std::str::from_utf8(hex).map_err(|_| "bad \\u escape")?;
-            let code = u32::from_str_radix(hex, 16).map_err(|_| format!("bad \\u escape {hex:?}"))?;
+            let code =
+                u32::from_str_radix(hex, 16).map_err(|_| format!("bad \\u escape {hex:?}"))?;
             out.push(char::from_u32(code).ok_or_else(|| format!("invalid code point {code:#x}"))?);
             i += 2 + n;
         } else {
@@ -1481,7 +1736,9 @@ fn python_string_repr(line: &[u8]) -> std::result::Result<Vec<u8>, String> {
             b'x' => {
                 let hex = inner.get(i..i + 2).ok_or("truncated \\x escape")?;
                 let hex = std::str::from_utf8(hex).map_err(|_| "bad \\x escape")?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("bad \\x escape {hex:?}"))?);
+                out.push(
+                    u8::from_str_radix(hex, 16).map_err(|_| format!("bad \\x escape {hex:?}"))?,
+                );
                 i += 2;
             }
             b'0'..=b'7' => {
@@ -1518,7 +1775,9 @@ mod tests {
 
     fn format_message(r: Result<PyValue>) -> String {
         match r {
-            Err(Error::Format { message, location, .. }) => format!("{location}: {message}"),
+            Err(Error::Format {
+                message, location, ..
+            }) => format!("{location}: {message}"),
             other => panic!("expected a format error, found {other:?}"),
         }
     }
@@ -1530,23 +1789,66 @@ mod tests {
     #[test]
     fn steinmetz_like_sessions_all_protocols() -> TestResult {
         let e = expected();
-        for name in ["steinmetz_p2.npy", "steinmetz_p3.npy", "steinmetz_p4.npy", "steinmetz_p5.npy", "steinmetz_numpy1_p3.npy"] {
+        for name in [
+            "steinmetz_p2.npy",
+            "steinmetz_p3.npy",
+            "steinmetz_p4.npy",
+            "steinmetz_p5.npy",
+            "steinmetz_numpy1_p3.npy",
+        ] {
             let a = read_npy(&fixture(name))?;
             check_value(&PyValue::Array(a.clone()), &e[name]["value"], name);
-            let NpyData::Object(sessions) = &a.data else { panic!("{name}: not an object array") };
+            let NpyData::Object(sessions) = &a.data else {
+                panic!("{name}: not an object array")
+            };
             let first = &sessions[0];
-            assert_eq!(first.get("mouse_name").and_then(PyValue::as_str), Some("Cori"), "{name}: numpy.str_ name");
-            assert_eq!(sessions[1].get("mouse_name").and_then(PyValue::as_str), Some("Forssmann"));
-            assert_eq!(first.get("bin_size").and_then(PyValue::as_f64), Some(0.01), "{name}");
-            assert_eq!(first.get("count_np").and_then(PyValue::as_i64), Some(-3), "{name}");
+            assert_eq!(
+                first.get("mouse_name").and_then(PyValue::as_str),
+                Some("Cori"),
+                "{name}: numpy.str_ name"
+            );
+            assert_eq!(
+                sessions[1].get("mouse_name").and_then(PyValue::as_str),
+                Some("Forssmann")
+            );
+            assert_eq!(
+                first.get("bin_size").and_then(PyValue::as_f64),
+                Some(0.01),
+                "{name}"
+            );
+            assert_eq!(
+                first.get("count_np").and_then(PyValue::as_i64),
+                Some(-3),
+                "{name}"
+            );
             let ccf = req(first.get("ccf").and_then(PyValue::as_array), "ccf");
             assert_eq!(ccf.shape, vec![3, 3]);
-            assert_eq!(ccf.to_f64_c_order()?[..3], [-7.0, 3.5, 14.0], "{name}: Fortran-order ccf");
-            assert_eq!(first.get("ccf"), first.get("ccf_alias"), "{name}: shared array");
+            assert_eq!(
+                ccf.to_f64_c_order()?[..3],
+                [-7.0, 3.5, 14.0],
+                "{name}: Fortran-order ccf"
+            );
+            assert_eq!(
+                first.get("ccf"),
+                first.get("ccf_alias"),
+                "{name}: shared array"
+            );
             let spks = req(first.get("spks").and_then(PyValue::as_array), "spks");
-            assert_eq!((spks.shape.clone(), spks.dtype_name()), (vec![3, 4, 5], "uint8"));
-            assert_eq!(req(first.get("brain_area").and_then(PyValue::as_array), "areas").strings()?, vec!["VISp", "CA1", "MOs"]);
-            assert_eq!(first.get("response_be").and_then(PyValue::as_array).map(|r| r.to_i64_c_order().ok()), Some(Some(vec![-1, 0, 1, 1])));
+            assert_eq!(
+                (spks.shape.clone(), spks.dtype_name()),
+                (vec![3, 4, 5], "uint8")
+            );
+            assert_eq!(
+                req(first.get("brain_area").and_then(PyValue::as_array), "areas").strings()?,
+                vec!["VISp", "CA1", "MOs"]
+            );
+            assert_eq!(
+                first
+                    .get("response_be")
+                    .and_then(PyValue::as_array)
+                    .map(|r| r.to_i64_c_order().ok()),
+                Some(Some(vec![-1, 0, 1, 1]))
+            );
         }
         Ok(())
     }
@@ -1567,11 +1869,19 @@ mod tests {
     #[test]
     fn os_system_is_refused_at_the_global_opcode() {
         let fixture_marker = Path::new("/tmp/neuropop_pwned_fixture");
-        for (name, offset) in [("evil_os_system_p0.pkl", 0usize), ("evil_os_system_p4.pkl", 14)] {
+        for (name, offset) in [
+            ("evil_os_system_p0.pkl", 0usize),
+            ("evil_os_system_p4.pkl", 14),
+        ] {
             let path = fixture(name);
             let bytes = std::fs::read(&path).unwrap_or_default();
             match unpickle(&bytes[..], &path) {
-                Err(Error::UnsafePickle { module, name: attr, offset: at, path: p }) => {
+                Err(Error::UnsafePickle {
+                    module,
+                    name: attr,
+                    offset: at,
+                    path: p,
+                }) => {
                     assert_eq!((module.as_str(), attr.as_str()), ("os", "system"), "{name}");
                     assert_eq!(at, offset, "{name}: refused at the opcode itself");
                     assert_eq!(p, path);
@@ -1589,25 +1899,45 @@ mod tests {
         let cmd = format!("touch {}", m.display());
         let mut evil = format!("cos\nsystem\n(S'{cmd}'\ntR.").into_bytes();
         evil.push(0xff);
-        assert!(matches!(load(&evil), Err(Error::UnsafePickle { ref module, ref name, .. }) if module == "os" && name == "system"));
+        assert!(
+            matches!(load(&evil), Err(Error::UnsafePickle { ref module, ref name, .. }) if module == "os" && name == "system")
+        );
         assert!(!m.exists());
     }
 
     #[test]
     fn other_dangerous_globals_are_refused() {
         let nested = std::fs::read(fixture("evil_nested_eval.pkl")).unwrap_or_default();
-        assert!(matches!(load(&nested), Err(Error::UnsafePickle { ref module, ref name, offset: 20, .. }) if module == "builtins" && name == "eval"));
-        for (module, name) in [("subprocess", "Popen"), ("builtins", "exec"), ("numpy", "load"), ("numpy.core.multiarray", "frombuffer"), ("posix", "system"), ("__builtin__", "getattr")] {
+        assert!(
+            matches!(load(&nested), Err(Error::UnsafePickle { ref module, ref name, offset: 20, .. }) if module == "builtins" && name == "eval")
+        );
+        for (module, name) in [
+            ("subprocess", "Popen"),
+            ("builtins", "exec"),
+            ("numpy", "load"),
+            ("numpy.core.multiarray", "frombuffer"),
+            ("posix", "system"),
+            ("__builtin__", "getattr"),
+        ] {
             let p0 = format!("c{module}\n{name}\n.").into_bytes();
-            assert!(matches!(load(&p0), Err(Error::UnsafePickle { .. })), "{module}.{name} via GLOBAL");
+            assert!(
+                matches!(load(&p0), Err(Error::UnsafePickle { .. })),
+                "{module}.{name} via GLOBAL"
+            );
             let mut p4 = vec![0x80, 4, 0x8c, module.len() as u8];
             p4.extend_from_slice(module.as_bytes());
             p4.extend_from_slice(&[0x8c, name.len() as u8]);
             p4.extend_from_slice(name.as_bytes());
             p4.extend_from_slice(&[0x93, b'.']);
-            assert!(matches!(load(&p4), Err(Error::UnsafePickle { .. })), "{module}.{name} via STACK_GLOBAL");
+            assert!(
+                matches!(load(&p4), Err(Error::UnsafePickle { .. })),
+                "{module}.{name} via STACK_GLOBAL"
+            );
             let inst = format!("(i{module}\n{name}\n.").into_bytes();
-            assert!(matches!(load(&inst), Err(Error::UnsafePickle { .. })), "{module}.{name} via INST");
+            assert!(
+                matches!(load(&inst), Err(Error::UnsafePickle { .. })),
+                "{module}.{name} via INST"
+            );
         }
         // Extension codes name globals indirectly: refused.
         assert!(format_message(load(b"\x80\x02\x82\x01.")).contains("extension registry"));
@@ -1617,7 +1947,12 @@ mod tests {
     fn evil_object_npy_is_refused_with_its_path() {
         let path = fixture("evil_object.npy");
         match read_npy(&path) {
-            Err(Error::UnsafePickle { path: p, module, name, .. }) => {
+            Err(Error::UnsafePickle {
+                path: p,
+                module,
+                name,
+                ..
+            }) => {
                 assert_eq!(p, path);
                 assert_eq!(format!("{module}.{name}"), "os.system");
             }
@@ -1658,27 +1993,55 @@ mod tests {
         //               'od': OrderedDict([('k', 1)]), 'b': b'\x01\xfe'}, protocol=2)
         let p2 = b"\x80\x02}q\x00(X\x01\x00\x00\x00sq\x01c__builtin__\nset\nq\x02]q\x03(K\x01K\x02e\x85q\x04Rq\x05X\x01\x00\x00\x00fq\x06c__builtin__\nfrozenset\nq\x07]q\x08K\x03a\x85q\tRq\nX\x02\x00\x00\x00baq\x0bc__builtin__\nbytearray\nq\x0cc_codecs\nencode\nq\rX\x03\x00\x00\x00\x00\xc3\xbfq\x0eX\x06\x00\x00\x00latin1q\x0f\x86q\x10Rq\x11\x85q\x12Rq\x13X\x02\x00\x00\x00odq\x14ccollections\nOrderedDict\nq\x15)Rq\x16X\x01\x00\x00\x00kq\x17K\x01sX\x01\x00\x00\x00bq\x18h\rX\x03\x00\x00\x00\x01\xc3\xbeq\x19h\x0f\x86q\x1aRq\x1bu.";
         let v = load(p2)?;
-        assert_eq!(v.get("s"), Some(&PyValue::List(vec![PyValue::Int(1), PyValue::Int(2)])));
+        assert_eq!(
+            v.get("s"),
+            Some(&PyValue::List(vec![PyValue::Int(1), PyValue::Int(2)]))
+        );
         assert_eq!(v.get("f"), Some(&PyValue::List(vec![PyValue::Int(3)])));
         assert_eq!(v.get("ba"), Some(&PyValue::Bytes(vec![0, 255])));
-        assert_eq!(v.get("od"), Some(&PyValue::Dict(vec![(s("k"), PyValue::Int(1))])));
+        assert_eq!(
+            v.get("od"),
+            Some(&PyValue::Dict(vec![(s("k"), PyValue::Int(1))]))
+        );
         assert_eq!(v.get("b"), Some(&PyValue::Bytes(vec![1, 254])));
         // The same with protocol 4 (EMPTY_SET/ADDITEMS, FROZENSET, LONG1) plus 2**63-1 and -2**63.
         let p4 = b"\x80\x04\x95a\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01s\x94\x8f\x94(K\x01K\x02\x90\x8c\x01f\x94(K\x03\x91\x94\x8c\x02ba\x94\x8c\x08builtins\x94\x8c\tbytearray\x94\x93\x94C\x02\x00\xff\x94\x85\x94R\x94\x8c\x03big\x94\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f\x8c\x03neg\x94\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80u.";
         let v = load(p4)?;
-        assert_eq!(v.get("s"), Some(&PyValue::List(vec![PyValue::Int(1), PyValue::Int(2)])));
+        assert_eq!(
+            v.get("s"),
+            Some(&PyValue::List(vec![PyValue::Int(1), PyValue::Int(2)]))
+        );
         assert_eq!(v.get("f"), Some(&PyValue::List(vec![PyValue::Int(3)])));
         assert_eq!(v.get("ba"), Some(&PyValue::Bytes(vec![0, 255])));
         assert_eq!(v.get("big"), Some(&PyValue::Int(i64::MAX)));
         assert_eq!(v.get("neg"), Some(&PyValue::Int(i64::MIN)));
         // protocol 5: BYTEARRAY8.
         let p5 = b"\x80\x05\x95\x16\x00\x00\x00\x00\x00\x00\x00]\x94(\x96\x02\x00\x00\x00\x00\x00\x00\x00ab\x94C\x02cd\x94e.";
-        assert_eq!(load(p5)?, PyValue::List(vec![PyValue::Bytes(b"ab".to_vec()), PyValue::Bytes(b"cd".to_vec())]));
+        assert_eq!(
+            load(p5)?,
+            PyValue::List(vec![
+                PyValue::Bytes(b"ab".to_vec()),
+                PyValue::Bytes(b"cd".to_vec())
+            ])
+        );
         // 2**64 does not fit; a 9-byte sign extension of -1 does.
-        assert!(format_message(load(b"\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.")).contains("does not fit in 64 bits"));
-        assert_eq!(load(b"\x80\x02\x8a\x09\xff\xff\xff\xff\xff\xff\xff\xff\xff.")?, PyValue::Int(-1));
+        assert!(
+            format_message(load(
+                b"\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01."
+            ))
+            .contains("does not fit in 64 bits")
+        );
+        assert_eq!(
+            load(b"\x80\x02\x8a\x09\xff\xff\xff\xff\xff\xff\xff\xff\xff.")?,
+            PyValue::Int(-1)
+        );
         assert_eq!(load(b"\x80\x02\x8a\x00.")?, PyValue::Int(0));
-        assert!(format_message(load(b"\x80\x02\x8a\x09\xff\xff\xff\xff\xff\xff\xff\x7f\xff.")).contains("64 bits"));
+        assert!(
+            format_message(load(
+                b"\x80\x02\x8a\x09\xff\xff\xff\xff\xff\xff\xff\x7f\xff."
+            ))
+            .contains("64 bits")
+        );
         Ok(())
     }
 
@@ -1699,8 +2062,12 @@ mod tests {
     #[test]
     fn duplicate_dict_keys_keep_first_position_and_last_value() -> TestResult {
         // {'a': 1, 'b': 2, 'a': 3} built with SETITEMS.
-        let p = b"\x80\x02}(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00bK\x02X\x01\x00\x00\x00aK\x03u.";
-        assert_eq!(load(p)?, PyValue::Dict(vec![(s("a"), PyValue::Int(3)), (s("b"), PyValue::Int(2))]));
+        let p =
+            b"\x80\x02}(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00bK\x02X\x01\x00\x00\x00aK\x03u.";
+        assert_eq!(
+            load(p)?,
+            PyValue::Dict(vec![(s("a"), PyValue::Int(3)), (s("b"), PyValue::Int(2))])
+        );
         Ok(())
     }
 
@@ -1749,7 +2116,10 @@ mod tests {
         ];
         for (bytes, needle) in cases {
             let message = format_message(load(bytes));
-            assert!(message.contains(needle), "{bytes:?}: {message:?} lacks {needle:?}");
+            assert!(
+                message.contains(needle),
+                "{bytes:?}: {message:?} lacks {needle:?}"
+            );
             assert!(message.starts_with("pickle byte "), "{message}");
         }
     }
@@ -1817,9 +2187,14 @@ mod tests {
         assert_eq!(d.remove("a"), None);
         assert_eq!(PyValue::Bool(true).as_i64(), Some(1));
         assert_eq!(PyValue::Bool(true).as_f64(), None);
-        assert_eq!(PyValue::List(vec![]).as_list().map(<[PyValue]>::len), Some(0));
+        assert_eq!(
+            PyValue::List(vec![]).as_list().map(<[PyValue]>::len),
+            Some(0)
+        );
         assert_eq!(s("x").as_array(), None);
-        let names = ["NoneType", "bool", "int", "float", "str", "bytes", "list", "tuple", "dict"];
+        let names = [
+            "NoneType", "bool", "int", "float", "str", "bytes", "list", "tuple", "dict",
+        ];
         let values = [
             PyValue::None,
             PyValue::Bool(false),
@@ -1838,8 +2213,15 @@ mod tests {
 
     #[test]
     fn latin1_in_place_conversion_matches_the_copying_one() {
-        let text: String = (0u32..256).filter_map(char::from_u32).cycle().take(5000).collect();
-        assert_eq!(latin1_into_bytes(text.clone()).ok(), latin1_bytes(&text).ok());
+        let text: String = (0u32..256)
+            .filter_map(char::from_u32)
+            .cycle()
+            .take(5000)
+            .collect();
+        assert_eq!(
+            latin1_into_bytes(text.clone()).ok(),
+            latin1_bytes(&text).ok()
+        );
         assert!(latin1_into_bytes("€".to_string()).is_err());
         assert!(latin1_bytes("€").is_err());
     }

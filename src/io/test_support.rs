@@ -10,7 +10,9 @@ use crate::io::pickle::PyValue;
 
 /// Path of a fixture file.
 pub(crate) fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/npy")
+        .join(name)
 }
 
 /// The value of an `Option` the test cannot go on without (test code only: panics with `what`).
@@ -23,7 +25,10 @@ pub(crate) fn req<T>(value: Option<T>, what: &str) -> T {
 
 /// The expected values of all fixtures, keyed by file name.
 pub(crate) fn expected() -> serde_json::Map<String, Value> {
-    let text = req(std::fs::read_to_string(fixture("expected.json")).ok(), "expected.json is readable");
+    let text = req(
+        std::fs::read_to_string(fixture("expected.json")).ok(),
+        "expected.json is readable",
+    );
     match serde_json::from_str(&text) {
         Ok(Value::Object(map)) => map,
         other => panic!("expected.json is not a JSON object: {other:?}"),
@@ -46,7 +51,10 @@ fn same_float(a: f64, b: f64) -> bool {
 pub(crate) fn check_array(a: &NdArray, e: &Value, ctx: &str) {
     assert_eq!(e["t"], "ndarray", "{ctx}: expected {e}, found an ndarray");
     assert_eq!(Some(a.dtype_name()), e["dtype"].as_str(), "{ctx}: dtype");
-    let shape: Vec<usize> = req(e["shape"].as_array(), "shape").iter().map(|d| req(d.as_u64(), "dim") as usize).collect();
+    let shape: Vec<usize> = req(e["shape"].as_array(), "shape")
+        .iter()
+        .map(|d| req(d.as_u64(), "dim") as usize)
+        .collect();
     assert_eq!(a.shape, shape, "{ctx}: shape");
     let values = req(e["v"].as_array(), "values");
     assert_eq!(a.len(), values.len(), "{ctx}: element count");
@@ -58,19 +66,30 @@ pub(crate) fn check_array(a: &NdArray, e: &Value, ctx: &str) {
         }
         NpyData::Object(_) => {
             let (s, f) = (&a.shape[..], a.fortran_order);
-            let NpyData::Object(items) = &a.data else { unreachable!() };
-            let ordered = req(crate::io::npy::c_order_map(s, f, items, |x| Ok(x.clone())).ok(), "order");
+            let NpyData::Object(items) = &a.data else {
+                unreachable!()
+            };
+            let ordered = req(
+                crate::io::npy::c_order_map(s, f, items, |x| Ok(x.clone())).ok(),
+                "order",
+            );
             for (i, (item, want)) in ordered.iter().zip(values).enumerate() {
                 check_value(item, want, &format!("{ctx}[{i}]"));
             }
         }
         NpyData::Bool(_) => {
             let got = req(a.to_i64_c_order().ok(), "bools");
-            let want: Vec<i64> = values.iter().map(|v| i64::from(req(v.as_bool(), "bool"))).collect();
+            let want: Vec<i64> = values
+                .iter()
+                .map(|v| i64::from(req(v.as_bool(), "bool")))
+                .collect();
             assert_eq!(got, want, "{ctx}: bools");
         }
         NpyData::U64(v) => {
-            let ordered = req(crate::io::npy::c_order_map(&a.shape, a.fortran_order, v, |x| Ok(*x)).ok(), "order");
+            let ordered = req(
+                crate::io::npy::c_order_map(&a.shape, a.fortran_order, v, |x| Ok(*x)).ok(),
+                "order",
+            );
             let want: Vec<u64> = values.iter().map(|v| req(v.as_u64(), "u64")).collect();
             assert_eq!(ordered, want, "{ctx}: u64 values");
         }
@@ -95,10 +114,17 @@ pub(crate) fn check_value(v: &PyValue, e: &Value, ctx: &str) {
         (PyValue::None, "none") => {}
         (PyValue::Bool(b), "bool") => assert_eq!(Some(*b), e["v"].as_bool(), "{ctx}"),
         (PyValue::Int(i), "int") => assert_eq!(Some(*i), e["v"].as_i64(), "{ctx}"),
-        (PyValue::Float(x), "float") => assert!(same_float(*x, float_of(&e["v"])), "{ctx}: {x} != {}", e["v"]),
+        (PyValue::Float(x), "float") => assert!(
+            same_float(*x, float_of(&e["v"])),
+            "{ctx}: {x} != {}",
+            e["v"]
+        ),
         (PyValue::Str(s), "str") => assert_eq!(Some(s.as_str()), e["v"].as_str(), "{ctx}"),
         (PyValue::Bytes(b), "bytes") => {
-            let want: Vec<u8> = req(e["v"].as_array(), "bytes").iter().map(|x| req(x.as_u64(), "byte") as u8).collect();
+            let want: Vec<u8> = req(e["v"].as_array(), "bytes")
+                .iter()
+                .map(|x| req(x.as_u64(), "byte") as u8)
+                .collect();
             assert_eq!(b, &want, "{ctx}");
         }
         (PyValue::List(items), "list") | (PyValue::Tuple(items), "tuple") => {
