@@ -318,10 +318,8 @@ impl NdArray {
         let (s, f) = (&self.shape[..], self.fortran_order);
         let float = |x: f64| -> Result<i64> {
             // 2^63 is exactly representable; values in [-2^63, 2^63) convert exactly when whole.
-            if x.is_finite()
-                && x.fract() == 0.0
-                && x >= -9.223_372_036_854_776e18
-                && x < 9.223_372_036_854_776e18
+            if x.fract() == 0.0
+                && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x)
             {
                 Ok(x as i64)
             } else {
@@ -1147,13 +1145,13 @@ pub fn parse_npy<R: Read>(
             ),
         ));
     }
-    if let Some(total) = total_len {
-        if header_start + header_len as u64 > total {
-            return Err(fmt(
-                8,
-                format!("header length {header_len} runs past the end of the file ({total} bytes)"),
-            ));
-        }
+    if let Some(total) = total_len
+        && header_start + header_len as u64 > total
+    {
+        return Err(fmt(
+            8,
+            format!("header length {header_len} runs past the end of the file ({total} bytes)"),
+        ));
     }
     let mut raw = Vec::new();
     let got = read_up_to(&mut reader, &mut raw, header_len as u64)
@@ -1232,10 +1230,8 @@ pub fn parse_npy<R: Read>(
     // Decode chunk by chunk: the peak is the typed data plus one chunk of raw bytes, and the
     // typed vector grows only as real bytes arrive.
     let mut data = dtype.empty_data();
-    if dtype.itemsize == 0 {
-        append_decoded(&dtype, &[], count, 0, &mut data).map_err(|m| fmt(data_start, m))?;
-    } else {
-        let per_chunk = (CHUNK / dtype.itemsize).max(1);
+    if let Some(per_chunk) = CHUNK.checked_div(dtype.itemsize) {
+        let per_chunk = per_chunk.max(1);
         let mut buf = Vec::new();
         let mut done = 0usize;
         while done < count {
@@ -1251,6 +1247,9 @@ pub fn parse_npy<R: Read>(
             append_decoded(&dtype, &buf, n, done, &mut data).map_err(|m| fmt(offset, m))?;
             done += n;
         }
+    } else {
+        // Zero-width items (`<U0`): nothing to read.
+        append_decoded(&dtype, &[], count, 0, &mut data).map_err(|m| fmt(data_start, m))?;
     }
     Ok(NdArray {
         shape: header.shape,

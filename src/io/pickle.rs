@@ -381,7 +381,7 @@ enum Obj {
     Dict(Vec<(Id, Id)>),
     Array(Box<NdArray>),
     /// An object array: shape and element ids in logical row-major order.
-    ObjArray(Box<(Vec<usize>, Vec<Id>)>),
+    ObjectArray(Box<(Vec<usize>, Vec<Id>)>),
     /// `_reconstruct(ndarray, ...)` awaiting its `BUILD` state.
     PendingArray,
     Dtype(DType),
@@ -403,7 +403,7 @@ impl Obj {
             Obj::List(_) => "list",
             Obj::Tuple(_) => "tuple",
             Obj::Dict(_) => "dict",
-            Obj::Array(_) | Obj::ObjArray(_) => "ndarray",
+            Obj::Array(_) | Obj::ObjectArray(_) => "ndarray",
             Obj::PendingArray => "ndarray (not yet built)",
             Obj::Dtype(_) => "numpy.dtype",
             Obj::Global(_) => "global",
@@ -727,10 +727,10 @@ impl<R: Read> Unpickler<R> {
             }
         };
         let data = result.map_err(|m| self.err(format!("{what}: {m}")))?;
-        if size >= DROP_AFTER_DECODE {
-            if let Some(slot) = self.arena.get_mut(buf) {
-                *slot = Obj::Consumed;
-            }
+        if size >= DROP_AFTER_DECODE
+            && let Some(slot) = self.arena.get_mut(buf)
+        {
+            *slot = Obj::Consumed;
         }
         Ok(data)
     }
@@ -1104,7 +1104,7 @@ impl<R: Read> Unpickler<R> {
     }
 
     fn pairs(&self, items: Vec<Id>, opname: &str) -> Result<Vec<(Id, Id)>> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.err(format!(
                 "{opname}: odd number of values ({}) for key/value pairs",
                 items.len()
@@ -1368,7 +1368,7 @@ impl<R: Read> Unpickler<R> {
                     elements.len()
                 )));
             }
-            return Ok(Obj::ObjArray(Box::new((shape, elements))));
+            return Ok(Obj::ObjectArray(Box::new((shape, elements))));
         }
         let data = self.decode_buffer(raw, &dtype, count, what)?;
         Ok(Obj::Array(Box::new(NdArray {
@@ -1453,7 +1453,7 @@ impl<R: Read> Unpickler<R> {
         match obj {
             Obj::List(v) | Obj::Tuple(v) => v.clone(),
             Obj::Dict(pairs) => pairs.iter().flat_map(|&(k, v)| [k, v]).collect(),
-            Obj::ObjArray(b) => b.1.clone(),
+            Obj::ObjectArray(b) => b.1.clone(),
             _ => Vec::new(),
         }
     }
@@ -1547,7 +1547,7 @@ impl<R: Read> Unpickler<R> {
                 PyValue::Dict(out)
             }
             Obj::Array(a) => PyValue::Array(*a),
-            Obj::ObjArray(b) => {
+            Obj::ObjectArray(b) => {
                 let (shape, ids) = *b;
                 let items = self.convert_all(&ids, refs, cache)?;
                 PyValue::Array(NdArray {
