@@ -5,6 +5,7 @@
 //! ([`pipeline`]) and figures ([`plot`]) are made from results.
 
 pub mod error;
+pub mod io;
 pub mod result;
 pub mod stats;
 

@@ -1,0 +1,18 @@
+//! Readers and writers for the file formats neuropop loads.
+//!
+//! * [`npy`] — numpy `.npy` arrays (format versions 1.0, 2.0 and 3.0) and the typed,
+//!   owned [`npy::NdArray`] value used across the crate.
+//! * [`pickle`] — a data-only unpickler for numpy object arrays (it never imports or calls
+//!   anything; see `docs/formats/npy-npz.md` for the safety story).
+//! * [`npz`] — numpy `.npz` archives (zip files of `.npy` members, stored or deflated).
+//!
+//! All readers stream from their input, check every size a file claims against the bytes
+//! actually present before allocating, and report failures as [`crate::Error`] values that
+//! name the file, the location inside it and what was expected versus found.
+
+pub mod npy;
+pub mod npz;
+pub mod pickle;
+
+#[cfg(test)]
+mod test_support;
