@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod result;
+pub mod rsa;
 pub mod stats;
 
 pub use error::{Error, Result};
