@@ -214,7 +214,7 @@ mod tests {
     fn missing_condition_in_fold_is_named() {
         let x = array![[0.0], [1.0], [2.0]];
         let err = crossnobis(x.view(), &[0, 1, 0], &[0, 0, 1], &Noise::Identity).unwrap_err().to_string();
-        assert!(err.contains("condition 1") && err.contains("fold 1"), "{err}");
+        assert!(err.contains("condition 1") && err.contains("training set of fold 0"), "{err}");
         assert!(crossnobis(x.view(), &[0, 1, 0], &[0, 0, 0], &Noise::Identity).is_err());
     }
 }

@@ -320,7 +320,12 @@ pub fn sqeuclidean(x: ArrayView2<f64>) -> Rdm {
         u -= &mean;
     }
     let sq: Vec<f64> = u.rows().into_iter().map(|r| r.dot(&r)).collect();
-    let condensed = gram_condensed(u.view(), |i, j, g| (sq[i] + sq[j] - 2.0 * g).max(0.0));
+    let condensed = gram_condensed(u.view(), |i, j, g| {
+        let d2 = sq[i] + sq[j] - 2.0 * g;
+        // Near-identical rows: the Gram form has lost most digits to cancellation, so
+        // recompute from the differences (exactly 0 for identical rows, as scipy).
+        if d2 <= CANCELLATION * (sq[i] + sq[j]) { direct_sq(u.row(i), u.row(j)) } else { d2 }
+    });
     Rdm { n, condensed, labels: None }
 }
 
@@ -372,7 +377,16 @@ fn directional(mut u: Array2<f64>, zero_norm: ZeroNorm, metric: &str, what: &str
             degenerate[i] = true;
         }
     }
-    let condensed = gram_condensed(u.view(), |i, j, g| if degenerate[i] || degenerate[j] { f64::NAN } else { (1.0 - g).clamp(0.0, 2.0) });
+    let condensed = gram_condensed(u.view(), |i, j, g| {
+        if degenerate[i] || degenerate[j] {
+            f64::NAN
+        } else if 1.0 - g <= CANCELLATION {
+            // Nearly parallel unit rows: 1 − cos = ‖uᵢ − uⱼ‖²/2 keeps the digits that 1 − g loses.
+            0.5 * direct_sq(u.row(i), u.row(j))
+        } else {
+            (1.0 - g).clamp(0.0, 2.0)
+        }
+    });
     Ok(Rdm { n, condensed, labels: None })
 }
 
@@ -424,6 +438,13 @@ pub fn cdist(a: ArrayView2<f64>, b: ArrayView2<f64>, metric: Metric) -> Result<A
         let d2: f64 = a.row(i).iter().zip(b.row(j)).map(|(x, y)| (x - y) * (x - y)).sum();
         if metric == Metric::SqEuclidean { d2 } else { d2.sqrt() }
     }))
+}
+
+/// Below this relative size a Gram-derived distance is recomputed from differences.
+const CANCELLATION: f64 = 1e-4;
+
+fn direct_sq(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 /// Rows per parallel block of the Gram product.
