@@ -7,6 +7,7 @@
 pub mod error;
 pub mod io;
 pub mod result;
+pub mod rsa;
 pub mod stats;
 
 pub use error::{Error, Result};

@@ -1,0 +1,131 @@
+//! Shared machinery of the trial-based (Steinmetz) estimators: trials grouped by condition,
+//! condition means over a subset of trials, small condensed RDMs, and the script's guarded
+//! Spearman of two RDMs.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::rsa::rdm::{Metric, check_finite};
+use crate::stats::correlation::pearson_r;
+use crate::stats::rank::rankdata_into;
+
+/// Validates a trials × features matrix and its per-trial condition codes, and returns, for
+/// every code `0..=max`, its trials in ascending (session) order.
+pub(crate) fn trials_by_condition(x: ArrayView2<f64>, conditions: &[usize], context: &str) -> Result<Vec<Vec<usize>>> {
+    if conditions.len() != x.nrows() {
+        return Err(Error::invalid(format!("{context}: conditions"), format!("one code per trial ({})", x.nrows()), format!("{} codes", conditions.len())));
+    }
+    check_finite(x, &format!("{context}: x"))?;
+    let n_codes = conditions.iter().copied().max().map_or(0, |m| m + 1);
+    let mut by = vec![Vec::new(); n_codes];
+    for (t, &c) in conditions.iter().enumerate() {
+        by[c].push(t);
+    }
+    Ok(by)
+}
+
+/// Means of `x` over each row set (one output row per set, summed in the given order).
+pub(crate) fn group_means(x: ArrayView2<f64>, sets: &[Vec<usize>]) -> Array2<f64> {
+    let mut out = Array2::zeros((sets.len(), x.ncols()));
+    for (mut row, set) in out.rows_mut().into_iter().zip(sets) {
+        for &t in set {
+            row += &x.row(t);
+        }
+        row /= set.len() as f64;
+    }
+    out
+}
+
+/// Condensed RDM of the rows of a small matrix (conditions × features), written into `out`.
+///
+/// Cosine: 1 − clip(⟨mᵢ, mⱼ⟩ / (‖mᵢ‖‖mⱼ‖), −1, 1), NaN for a zero row (0/0), as the
+/// published script and scipy. Correlation: the same on row-centred rows (centres `m` in
+/// place). Euclidean and squared Euclidean: direct differences. Allocation-free given
+/// `norms` and `out` with capacity, for the split loops.
+pub(crate) fn small_rdm_into(m: &mut Array2<f64>, metric: Metric, norms: &mut Vec<f64>, out: &mut Vec<f64>) {
+    let c = m.nrows();
+    out.clear();
+    match metric {
+        Metric::Cosine | Metric::Correlation => {
+            if metric == Metric::Correlation {
+                for mut row in m.rows_mut() {
+                    let mean = row.mean().unwrap_or(0.0);
+                    row -= mean;
+                }
+            }
+            norms.clear();
+            norms.extend(m.rows().into_iter().map(|r| r.dot(&r).sqrt()));
+            for i in 0..c {
+                let ri = m.row(i);
+                for j in i + 1..c {
+                    let s = ri.dot(&m.row(j)) / (norms[i] * norms[j]);
+                    out.push(1.0 - s.clamp(-1.0, 1.0)); // NaN stays NaN through clamp
+                }
+            }
+        }
+        Metric::Euclidean | Metric::SqEuclidean => {
+            for i in 0..c {
+                for j in i + 1..c {
+                    let d2: f64 = m.row(i).iter().zip(m.row(j)).map(|(a, b)| (a - b) * (a - b)).sum();
+                    out.push(if metric == Metric::Euclidean { d2.sqrt() } else { d2 });
+                }
+            }
+        }
+    }
+}
+
+/// [`small_rdm_into`] returning a new vector.
+pub(crate) fn small_rdm(mut m: Array2<f64>, metric: Metric) -> Vec<f64> {
+    let mut out = Vec::new();
+    small_rdm_into(&mut m, metric, &mut Vec::new(), &mut out);
+    out
+}
+
+/// Scratch buffers for [`guarded_spearman`].
+#[derive(Default)]
+pub(crate) struct RankScratch {
+    order: Vec<u32>,
+    ra: Vec<f64>,
+    rb: Vec<f64>,
+}
+
+/// Why a guarded Spearman is undefined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Undefined {
+    /// An RDM's population std is below the tolerance.
+    ConstantRdm,
+    /// An RDM has NaN entries (a zero-norm condition mean) or the correlation is not finite.
+    NanDistance,
+}
+
+impl Undefined {
+    pub(crate) fn reason(self, tol: f64) -> String {
+        match self {
+            Undefined::ConstantRdm => format!("an RDM is constant (std < {tol:e}): Spearman undefined"),
+            Undefined::NanDistance => "an RDM has undefined distances (a condition mean with no direction): Spearman undefined".to_string(),
+        }
+    }
+}
+
+/// The published script's RDM comparison: NaN if either RDM's population std is below `tol`
+/// (a NaN std passes that guard, then NaN propagates through the Spearman), else Spearman
+/// with average ranks.
+pub(crate) fn guarded_spearman(a: &[f64], b: &[f64], tol: f64, scratch: &mut RankScratch) -> std::result::Result<f64, Undefined> {
+    let std = |v: &[f64]| {
+        let n = v.len() as f64;
+        let m = v.iter().sum::<f64>() / n;
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n).sqrt()
+    };
+    if std(a) < tol || std(b) < tol {
+        return Err(Undefined::ConstantRdm);
+    }
+    if a.iter().chain(b).any(|v| v.is_nan()) || a.len() < 2 {
+        return Err(Undefined::NanDistance);
+    }
+    scratch.ra.resize(a.len(), 0.0);
+    scratch.rb.resize(b.len(), 0.0);
+    rankdata_into(a, &mut scratch.order, &mut scratch.ra);
+    rankdata_into(b, &mut scratch.order, &mut scratch.rb);
+    let r = pearson_r(&scratch.ra, &scratch.rb);
+    if r.is_finite() { Ok(r) } else { Err(Undefined::NanDistance) }
+}

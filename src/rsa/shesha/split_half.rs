@@ -1,0 +1,408 @@
+//! Split-half Shesha over trials (Raju, "Geometric Stability of Neural Population Codes"):
+//! is the condition geometry the same in two disjoint halves of the trials?
+//!
+//! For each kept condition, its trials are split into two halves; the mean response of each
+//! half gives two condition-mean matrices, hence two RDMs over the same conditions in the same
+//! order, and the estimate is the Spearman correlation of the condensed RDMs.
+//!
+//! * [`Split::OddEven`] (the published Steinmetz analysis): the halves are the trials at even
+//!   (0, 2, 4, … — the script's "odd", 1-based) and odd (1, 3, 5, …) positions in the *global*
+//!   session order. A condition is kept with ≥ 2 trials overall and ≥ 1 in each half.
+//! * [`Split::Random`]: per repetition, each condition's trials are shuffled (stream
+//!   `(derive_seed(seed, "split_half"), repetition)`) and split ⌊n_c/2⌋ / ⌈n_c/2⌉; conditions
+//!   with ≥ 2 trials are kept; the estimate is the mean over repetitions with a defined score,
+//!   with the per-split scores, the Monte Carlo SE and optionally the Spearman–Brown
+//!   prophecy 2r/(1 + r) (the reliability of the full-length split).
+//!
+//! At least `min_conditions` (3) kept conditions are needed; a split whose RDM has population
+//! std < 1e-10 is undefined (NaN, reason in `meta.warnings`).
+//!
+//! Performance: condition sums are computed once; per repetition only the first half's sums
+//! are accumulated and the second half is the condition sum minus the first half. Repetitions
+//! run in parallel with per-thread buffers (no allocation per split).
+
+use ndarray::{Array2, ArrayView2, Axis};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::conditions::{RankScratch, group_means, guarded_spearman, small_rdm, small_rdm_into, trials_by_condition};
+use crate::error::{Error, Result};
+use crate::result::Meta;
+use crate::rsa::rdm::{Metric, Rdm};
+use crate::stats::bootstrap::sample_std;
+use crate::stats::covariance::inverse_sqrt_psd;
+use crate::stats::rng;
+
+/// How trials are split into halves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Split {
+    /// Even vs odd positions in the global trial order (the published analysis).
+    OddEven,
+    /// Random within-condition halves, repeated `n_splits` times.
+    Random {
+        /// Number of random splits.
+        n_splits: usize,
+    },
+}
+
+/// Options of [`split_half`]. Defaults: odd/even split (the published Steinmetz analysis),
+/// cosine RDMs, seed 320, no Spearman–Brown correction, ≥ 3 conditions, std tolerance 1e-10.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SplitHalfOptions {
+    /// How to split.
+    pub split: Split,
+    /// RDM metric.
+    pub metric: Metric,
+    /// Seed of the random splits.
+    pub seed: u64,
+    /// Also report the Spearman–Brown corrected value 2r/(1 + r).
+    pub spearman_brown: bool,
+    /// Fewer kept conditions make the estimate undefined.
+    pub min_conditions: usize,
+    /// An RDM with population std below this is constant.
+    pub constant_std: f64,
+}
+
+impl Default for SplitHalfOptions {
+    fn default() -> Self {
+        SplitHalfOptions { split: Split::OddEven, metric: Metric::Cosine, seed: 320, spearman_brown: false, min_conditions: 3, constant_std: 1e-10 }
+    }
+}
+
+impl SplitHalfOptions {
+    /// Random splits, `n_splits` repetitions.
+    ///
+    /// ```
+    /// let o = neuropop::rsa::shesha::SplitHalfOptions::default().with_random_splits(100);
+    /// assert_eq!(o.split, neuropop::rsa::shesha::Split::Random { n_splits: 100 });
+    /// ```
+    pub fn with_random_splits(mut self, n_splits: usize) -> Self {
+        self.split = Split::Random { n_splits };
+        self
+    }
+    /// Sets the metric.
+    pub fn with_metric(mut self, metric: Metric) -> Self {
+        self.metric = metric;
+        self
+    }
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}
+
+/// Result of [`split_half`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SplitHalfResult {
+    /// Spearman correlation of the two halves' RDMs (mean over random splits); NaN if undefined.
+    #[serde(serialize_with = "crate::result::nan_as_null")]
+    pub estimate: f64,
+    /// Score of every split in order (one for odd/even), NaN where undefined.
+    #[serde(serialize_with = "crate::result::nan_as_null_vec")]
+    pub split_scores: Vec<f64>,
+    /// Splits with a finite score.
+    pub n_valid_splits: usize,
+    /// Monte Carlo SE over random splits (sd / √n_valid); 0 for odd/even, NaN with < 2 valid.
+    #[serde(serialize_with = "crate::result::nan_as_null")]
+    pub monte_carlo_se: f64,
+    /// 2r/(1 + r) of the estimate, when requested.
+    pub spearman_brown: Option<f64>,
+    /// Condition codes used (RDM row order).
+    pub conditions: Vec<usize>,
+    /// The two RDMs of the odd/even split (`None` for random splits).
+    pub rdms: Option<(Rdm, Rdm)>,
+    /// Conditions requested/used, dropped with reasons, warnings.
+    pub meta: Meta,
+}
+
+/// Selects conditions: returns kept codes and records dropped ones. `extra(c)` may reject a
+/// condition with ≥ 2 trials (returning the reason).
+pub(crate) fn select_conditions(by: &[Vec<usize>], meta: &mut Meta, extra: impl Fn(&[usize]) -> Option<String>) -> Vec<usize> {
+    let mut keep = Vec::new();
+    for (c, trials) in by.iter().enumerate() {
+        if trials.is_empty() {
+            continue;
+        }
+        meta.n_requested += 1;
+        if trials.len() < 2 {
+            meta.drop_item(format!("condition {c}"), "1 trial (< 2)");
+        } else if let Some(reason) = extra(trials) {
+            meta.drop_item(format!("condition {c}"), reason);
+        } else {
+            keep.push(c);
+        }
+    }
+    meta.n_used = keep.len();
+    keep
+}
+
+fn odd_even_extra(trials: &[usize]) -> Option<String> {
+    if !trials.iter().any(|t| t % 2 == 0) {
+        Some("no trial at an even position (first half)".into())
+    } else if !trials.iter().any(|t| t % 2 == 1) {
+        Some("no trial at an odd position (second half)".into())
+    } else {
+        None
+    }
+}
+
+/// The odd/even halves' condition means over the kept conditions.
+pub(crate) fn odd_even_means(x: ArrayView2<f64>, by: &[Vec<usize>], keep: &[usize]) -> (Array2<f64>, Array2<f64>) {
+    let first: Vec<Vec<usize>> = keep.iter().map(|&c| by[c].iter().copied().filter(|t| t % 2 == 0).collect()).collect();
+    let second: Vec<Vec<usize>> = keep.iter().map(|&c| by[c].iter().copied().filter(|t| t % 2 == 1).collect()).collect();
+    (group_means(x, &first), group_means(x, &second))
+}
+
+fn labelled(condensed: Vec<f64>, keep: &[usize]) -> Rdm {
+    Rdm::new(keep.len(), condensed)
+        .and_then(|r| r.with_labels(keep.iter().map(|c| c.to_string()).collect()))
+        .expect("condensed length matches the kept conditions by construction")
+}
+
+/// Split-half Shesha of `x` (trials × features) with per-trial condition codes.
+///
+/// # Errors
+/// [`Error::Invalid`] when `conditions` does not have one code per trial, `x` is not finite,
+/// or `Random { n_splits: 0 }`.
+///
+/// # Example
+/// ```
+/// use ndarray::Array2;
+/// use neuropop::rsa::shesha::{split_half, SplitHalfOptions};
+/// // 4 conditions with distinct mean patterns, 6 trials each, plus a little trial noise.
+/// let conditions: Vec<usize> = (0..24).map(|t| t % 4).collect();
+/// let x = Array2::from_shape_fn((24, 5), |(t, j)| {
+///     let c = conditions[t] as f64;
+///     1.0 + (c * (j as f64 + 1.0)).sin() + 0.01 * ((t * 7 + j) % 3) as f64
+/// });
+/// let r = split_half(x.view(), &conditions, &SplitHalfOptions::default()).unwrap();
+/// assert!(r.estimate > 0.9);
+/// assert_eq!(r.conditions, vec![0, 1, 2, 3]);
+/// let random = split_half(x.view(), &conditions, &SplitHalfOptions::default().with_random_splits(50)).unwrap();
+/// assert_eq!(random.split_scores.len(), 50);
+/// ```
+pub fn split_half(x: ArrayView2<f64>, conditions: &[usize], opts: &SplitHalfOptions) -> Result<SplitHalfResult> {
+    let by = trials_by_condition(x, conditions, "split_half")?;
+    let mut meta = Meta::default();
+    let keep = match opts.split {
+        Split::OddEven => select_conditions(&by, &mut meta, odd_even_extra),
+        Split::Random { n_splits } => {
+            if n_splits == 0 {
+                return Err(Error::invalid("split_half: n_splits", ">= 1", "0"));
+            }
+            select_conditions(&by, &mut meta, |_| None)
+        }
+    };
+    let mut result = SplitHalfResult {
+        estimate: f64::NAN,
+        split_scores: Vec::new(),
+        n_valid_splits: 0,
+        monte_carlo_se: f64::NAN,
+        spearman_brown: None,
+        conditions: keep.clone(),
+        rdms: None,
+        meta,
+    };
+    if keep.len() < opts.min_conditions.max(2) {
+        result.meta.warn(format!("{} usable conditions (< {}): split-half undefined", keep.len(), opts.min_conditions.max(2)));
+        return Ok(result);
+    }
+    match opts.split {
+        Split::OddEven => {
+            let (a, b) = odd_even_means(x, &by, &keep);
+            let (ra, rb) = (small_rdm(a, opts.metric), small_rdm(b, opts.metric));
+            let score = guarded_spearman(&ra, &rb, opts.constant_std, &mut RankScratch::default());
+            match score {
+                Ok(r) => {
+                    result.estimate = r;
+                    result.n_valid_splits = 1;
+                }
+                Err(why) => result.meta.warn(why.reason(opts.constant_std)),
+            }
+            result.split_scores = vec![result.estimate];
+            result.monte_carlo_se = 0.0;
+            result.rdms = Some((labelled(ra, &keep), labelled(rb, &keep)));
+        }
+        Split::Random { n_splits } => {
+            let scores = random_split_scores(x, &by, &keep, opts, n_splits);
+            let finite: Vec<f64> = scores.iter().copied().filter(|v| v.is_finite()).collect();
+            if finite.len() < scores.len() {
+                result.meta.warn(format!("{} of {} random splits undefined (constant RDM or zero-norm condition mean)", scores.len() - finite.len(), scores.len()));
+            }
+            result.n_valid_splits = finite.len();
+            if !finite.is_empty() {
+                result.estimate = finite.iter().sum::<f64>() / finite.len() as f64;
+            }
+            result.monte_carlo_se = if finite.len() >= 2 { sample_std(&finite) / (finite.len() as f64).sqrt() } else { f64::NAN };
+            result.split_scores = scores;
+        }
+    }
+    if opts.spearman_brown {
+        let r = result.estimate;
+        result.spearman_brown = Some(2.0 * r / (1.0 + r));
+    }
+    Ok(result)
+}
+
+/// Per-thread buffers of the random-split loop.
+struct SplitScratch {
+    order: Vec<usize>,
+    first: Array2<f64>,
+    second: Array2<f64>,
+    norms: Vec<f64>,
+    rdm_a: Vec<f64>,
+    rdm_b: Vec<f64>,
+    ranks: RankScratch,
+}
+
+/// Scores of `n_splits` random within-condition splits (NaN where undefined), in order.
+fn random_split_scores(x: ArrayView2<f64>, by: &[Vec<usize>], keep: &[usize], opts: &SplitHalfOptions, n_splits: usize) -> Vec<f64> {
+    let p = x.ncols();
+    let c = keep.len();
+    // Condition sums, once.
+    let mut sums = Array2::<f64>::zeros((c, p));
+    for (mut row, &k) in sums.rows_mut().into_iter().zip(keep) {
+        for &t in &by[k] {
+            row += &x.row(t);
+        }
+    }
+    let seed = rng::derive_seed(opts.seed, "split_half");
+    let max_trials = keep.iter().map(|&k| by[k].len()).max().unwrap_or(0);
+    (0..n_splits as u64)
+        .into_par_iter()
+        .map_init(
+            || SplitScratch {
+                order: Vec::with_capacity(max_trials),
+                first: Array2::zeros((c, p)),
+                second: Array2::zeros((c, p)),
+                norms: Vec::with_capacity(c),
+                rdm_a: Vec::with_capacity(c * c / 2),
+                rdm_b: Vec::with_capacity(c * c / 2),
+                ranks: RankScratch::default(),
+            },
+            |s, rep| {
+                let mut r = rng::stream(seed, rep);
+                for (ci, &k) in keep.iter().enumerate() {
+                    s.order.clear();
+                    s.order.extend_from_slice(&by[k]);
+                    rng::shuffle(&mut s.order, &mut r);
+                    let n_c = s.order.len();
+                    let h = n_c / 2;
+                    let mut a = s.first.row_mut(ci);
+                    a.fill(0.0);
+                    for &t in &s.order[..h] {
+                        a += &x.row(t);
+                    }
+                    // Second half = condition sum − first half, then both to means.
+                    let mut b = s.second.row_mut(ci);
+                    b.assign(&sums.row(ci));
+                    b -= &a;
+                    b /= (n_c - h) as f64;
+                    a /= h as f64;
+                }
+                small_rdm_into(&mut s.first, opts.metric, &mut s.norms, &mut s.rdm_a);
+                small_rdm_into(&mut s.second, opts.metric, &mut s.norms, &mut s.rdm_b);
+                guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks).unwrap_or(f64::NAN)
+            },
+        )
+        .collect()
+}
+
+/// Options of [`whitened_split_half`]. Defaults are the published analysis: shrinkage
+/// λ = 0.1 towards the diagonal, ridge 1e-6, eigenvalues floored at 1e-10, cosine RDMs,
+/// ≥ 3 conditions, std tolerance 1e-10.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WhitenedSplitHalfOptions {
+    /// λ in (1 − λ) Σ + λ diag Σ.
+    pub shrinkage: f64,
+    /// Added to the diagonal: + ridge · I.
+    pub ridge: f64,
+    /// Eigenvalue floor before the inverse square root.
+    pub eigen_floor: f64,
+    /// RDM metric on the whitened means.
+    pub metric: Metric,
+    /// Minimum kept conditions.
+    pub min_conditions: usize,
+    /// Constant-RDM tolerance.
+    pub constant_std: f64,
+}
+
+impl Default for WhitenedSplitHalfOptions {
+    fn default() -> Self {
+        WhitenedSplitHalfOptions { shrinkage: 0.1, ridge: 1e-6, eigen_floor: 1e-10, metric: Metric::Cosine, min_conditions: 3, constant_std: 1e-10 }
+    }
+}
+
+/// Whitens condition means as the published script: centre across conditions, covariance of
+/// the centred means over features with the n_conditions − 1 denominator, shrink
+/// (1 − λ)Σ + λ diag Σ + ridge·I, and multiply by Σ^(−1/2) (eigenvalues floored).
+pub(crate) fn whiten(means: &Array2<f64>, opts: &WhitenedSplitHalfOptions) -> Result<Array2<f64>> {
+    let c = means - &means.mean_axis(Axis(0)).expect("at least 3 conditions");
+    // The script centres a second time before the covariance; kept for bit-level fidelity.
+    let c2 = &c - &c.mean_axis(Axis(0)).expect("at least 3 conditions");
+    let mut cov = c2.t().dot(&c2) / (c2.nrows() as f64 - 1.0);
+    let p = cov.nrows();
+    for i in 0..p {
+        for j in 0..p {
+            cov[[i, j]] *= if i == j { 1.0 } else { 1.0 - opts.shrinkage };
+        }
+        cov[[i, i]] += opts.ridge;
+    }
+    let w = inverse_sqrt_psd(cov.view(), opts.eigen_floor)?;
+    Ok(c.dot(&w))
+}
+
+/// Whitened split-half Shesha (the published Steinmetz analysis' "wuc" column): the odd/even
+/// condition means of each half are whitened by that half's shrunk covariance (see
+/// [`WhitenedSplitHalfOptions`]) before the cosine RDMs and their Spearman correlation.
+/// Conditions are selected as in [`split_half`] with [`Split::OddEven`].
+///
+/// # Errors
+/// [`Error::Invalid`] for mismatched or non-finite input; [`Error::Linalg`] if the symmetric
+/// eigensolver fails.
+///
+/// # Example
+/// ```
+/// use ndarray::Array2;
+/// use neuropop::rsa::shesha::{whitened_split_half, WhitenedSplitHalfOptions};
+/// let conditions: Vec<usize> = (0..40).map(|t| t % 5).collect();
+/// let x = Array2::from_shape_fn((40, 6), |(t, j)| ((conditions[t] + 1) as f64 * (j as f64 + 0.5)).cos() + 0.05 * ((t * 13 + j * 7) % 5) as f64);
+/// let r = whitened_split_half(x.view(), &conditions, &WhitenedSplitHalfOptions::default()).unwrap();
+/// assert!(r.estimate.is_finite());
+/// ```
+pub fn whitened_split_half(x: ArrayView2<f64>, conditions: &[usize], opts: &WhitenedSplitHalfOptions) -> Result<SplitHalfResult> {
+    let by = trials_by_condition(x, conditions, "whitened_split_half")?;
+    let mut meta = Meta::default();
+    let keep = select_conditions(&by, &mut meta, odd_even_extra);
+    let mut result = SplitHalfResult {
+        estimate: f64::NAN,
+        split_scores: Vec::new(),
+        n_valid_splits: 0,
+        monte_carlo_se: 0.0,
+        spearman_brown: None,
+        conditions: keep.clone(),
+        rdms: None,
+        meta,
+    };
+    if keep.len() < opts.min_conditions.max(3) {
+        result.meta.warn(format!("{} usable conditions (< {}): whitened split-half undefined", keep.len(), opts.min_conditions.max(3)));
+        return Ok(result);
+    }
+    let (a, b) = odd_even_means(x, &by, &keep);
+    let ra = small_rdm(whiten(&a, opts)?, opts.metric);
+    let rb = small_rdm(whiten(&b, opts)?, opts.metric);
+    match guarded_spearman(&ra, &rb, opts.constant_std, &mut RankScratch::default()) {
+        Ok(r) => {
+            result.estimate = r;
+            result.n_valid_splits = 1;
+        }
+        Err(why) => result.meta.warn(why.reason(opts.constant_std)),
+    }
+    result.split_scores = vec![result.estimate];
+    result.rdms = Some((labelled(ra, &keep), labelled(rb, &keep)));
+    Ok(result)
+}

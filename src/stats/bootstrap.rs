@@ -1,0 +1,243 @@
+//! Percentile bootstrap over resampled indices: seeded, parallel, every draw kept.
+//!
+//! Draw `i` resamples `n` indices uniformly with replacement from `0..n` using the random
+//! stream [`rng::stream`]`(seed, i)`, so the draws are the same bits on any number of threads.
+//! The statistic sees only the index vector; resampling *within* a design unit (condition,
+//! session) is the statistic's job: map the resampled positions onto the units it resamples.
+//!
+//! Draws whose statistic is not finite are kept in [`BootstrapResult::draws`] (as NaN → `null`
+//! in JSON) but dropped from the interval and counted in `meta.dropped`; with fewer than
+//! [`BootstrapOptions::min_finite`] finite draws the interval is undefined (NaN) with a warning.
+
+use rand::Rng as _;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::result::Meta;
+use crate::stats::percentile::percentile_sorted;
+use crate::stats::rng;
+
+/// Options of [`bootstrap`]. Defaults: 10,000 resamples, 95 % interval, seed 0, at least 100
+/// finite draws for an interval (neuropop's shared definitions for the Steinmetz tables).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BootstrapOptions {
+    /// Number of bootstrap resamples.
+    pub n_resamples: usize,
+    /// Confidence level of the percentile interval, in (0, 1).
+    pub ci_level: f64,
+    /// Seed; draw `i` uses `rng::stream(seed, i)`.
+    pub seed: u64,
+    /// Fewer finite draws than this leave the interval undefined (NaN).
+    pub min_finite: usize,
+}
+
+impl Default for BootstrapOptions {
+    fn default() -> Self {
+        BootstrapOptions { n_resamples: 10_000, ci_level: 0.95, seed: 0, min_finite: 100 }
+    }
+}
+
+impl BootstrapOptions {
+    /// Sets the number of resamples.
+    ///
+    /// ```
+    /// let o = neuropop::stats::bootstrap::BootstrapOptions::default().with_n_resamples(500).with_seed(3);
+    /// assert_eq!((o.n_resamples, o.seed), (500, 3));
+    /// ```
+    pub fn with_n_resamples(mut self, n: usize) -> Self {
+        self.n_resamples = n;
+        self
+    }
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Sets the confidence level.
+    pub fn with_ci_level(mut self, level: f64) -> Self {
+        self.ci_level = level;
+        self
+    }
+    /// Sets the minimum number of finite draws for an interval.
+    pub fn with_min_finite(mut self, min_finite: usize) -> Self {
+        self.min_finite = min_finite;
+        self
+    }
+
+    /// Checks the options once, naming the bad field.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `n_resamples` is 0 or `ci_level` is not in (0, 1).
+    pub fn check(&self) -> Result<()> {
+        if self.n_resamples == 0 {
+            return Err(Error::invalid("bootstrap options: n_resamples", ">= 1", "0"));
+        }
+        check_ci_level("bootstrap options: ci_level", self.ci_level)
+    }
+}
+
+pub(crate) fn check_ci_level(context: &str, level: f64) -> Result<()> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(Error::invalid(context, "a level in (0, 1)", level.to_string()));
+    }
+    Ok(())
+}
+
+/// A percentile bootstrap: full-data estimate, every draw, the interval and its bookkeeping.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BootstrapResult {
+    /// The statistic on the original sample (indices `0..n`).
+    #[serde(serialize_with = "crate::result::nan_as_null")]
+    pub estimate: f64,
+    /// Every draw in draw order, NaN where the statistic was not finite.
+    #[serde(serialize_with = "crate::result::nan_as_null_vec")]
+    pub draws: Vec<f64>,
+    /// Number of finite draws.
+    pub n_finite: usize,
+    /// Lower percentile bound (`100 (1 − level)/2`-th percentile of the finite draws).
+    #[serde(serialize_with = "crate::result::nan_as_null")]
+    pub ci_low: f64,
+    /// Upper percentile bound.
+    #[serde(serialize_with = "crate::result::nan_as_null")]
+    pub ci_high: f64,
+    /// Confidence level.
+    pub ci_level: f64,
+    /// Standard deviation (n − 1) of the finite draws: the bootstrap standard error.
+    #[serde(serialize_with = "crate::result::nan_as_null")]
+    pub std_error: f64,
+    /// Draws requested/used, non-finite draws dropped, warnings.
+    pub meta: Meta,
+}
+
+/// Fills `out` with `n` indices drawn uniformly with replacement from `0..n`, from stream
+/// `(seed, draw)`. The resample that [`bootstrap`] gives draw `draw`.
+///
+/// # Example
+/// ```
+/// let mut a = Vec::new();
+/// neuropop::stats::bootstrap::resample_indices(5, 0, 4, &mut a);
+/// assert_eq!(a.len(), 4);
+/// assert!(a.iter().all(|&i| i < 4));
+/// ```
+pub fn resample_indices(seed: u64, draw: u64, n: usize, out: &mut Vec<usize>) {
+    let mut r = rng::stream(seed, draw);
+    out.clear();
+    out.extend((0..n).map(|_| r.random_range(0..n)));
+}
+
+/// The `(lower, upper)` percentile interval at `level` of `finite` values (numpy's linear
+/// percentile at `100 (1 − level)/2` and `100 (1 + level)/2`); NaN for an empty slice.
+///
+/// # Example
+/// ```
+/// let (lo, hi) = neuropop::stats::bootstrap::percentile_interval(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.5);
+/// assert_eq!((lo, hi), (2.0, 4.0));
+/// ```
+pub fn percentile_interval(finite: &[f64], level: f64) -> (f64, f64) {
+    let mut sorted = finite.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let alpha = 1.0 - level;
+    (percentile_sorted(&sorted, 100.0 * alpha / 2.0), percentile_sorted(&sorted, 100.0 * (1.0 - alpha / 2.0)))
+}
+
+/// Sample standard deviation (n − 1 denominator); NaN with fewer than two values.
+pub(crate) fn sample_std(v: &[f64]) -> f64 {
+    if v.len() < 2 {
+        return f64::NAN;
+    }
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
+/// Percentile bootstrap of `statistic` over `n` units.
+///
+/// `statistic(indices)` receives the resampled unit indices (length `n`, with repetitions) and
+/// returns the statistic of that resample. It runs in parallel (rayon) and must be `Sync`.
+///
+/// # Errors
+/// [`Error::Invalid`] from [`BootstrapOptions::check`].
+///
+/// # Example
+/// ```
+/// use neuropop::stats::bootstrap::{bootstrap, BootstrapOptions};
+/// let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
+/// let mean = |idx: &[usize]| idx.iter().map(|&i| x[i]).sum::<f64>() / idx.len() as f64;
+/// let r = bootstrap(x.len(), &BootstrapOptions::default().with_n_resamples(2000).with_seed(1), mean).unwrap();
+/// assert_eq!(r.estimate, 4.5);
+/// assert_eq!(r.draws.len(), 2000);
+/// assert!(r.ci_low < 4.5 && 4.5 < r.ci_high);
+/// ```
+pub fn bootstrap<F>(n: usize, opts: &BootstrapOptions, statistic: F) -> Result<BootstrapResult>
+where
+    F: Fn(&[usize]) -> f64 + Sync,
+{
+    opts.check()?;
+    let identity: Vec<usize> = (0..n).collect();
+    let estimate = statistic(&identity);
+    let draws: Vec<f64> = (0..opts.n_resamples as u64)
+        .into_par_iter()
+        .map_init(
+            || Vec::with_capacity(n),
+            |buf, i| {
+                resample_indices(opts.seed, i, n, buf);
+                let s = statistic(buf);
+                if s.is_finite() { s } else { f64::NAN }
+            },
+        )
+        .collect();
+    Ok(summarise(estimate, draws, opts.ci_level, opts.min_finite))
+}
+
+/// Builds a [`BootstrapResult`] from already computed draws (NaN = unestimable).
+pub(crate) fn summarise(estimate: f64, draws: Vec<f64>, ci_level: f64, min_finite: usize) -> BootstrapResult {
+    let finite: Vec<f64> = draws.iter().copied().filter(|v| v.is_finite()).collect();
+    let mut meta = Meta { n_requested: draws.len(), n_used: finite.len(), ..Meta::default() };
+    let n_bad = draws.len() - finite.len();
+    if n_bad > 0 {
+        meta.drop_item(format!("{n_bad} bootstrap draws"), "statistic not finite on the resample");
+    }
+    let (ci_low, ci_high) = if finite.len() >= min_finite.max(1) {
+        percentile_interval(&finite, ci_level)
+    } else {
+        meta.warn(format!("only {} finite bootstrap draws (< {}): interval undefined", finite.len(), min_finite.max(1)));
+        (f64::NAN, f64::NAN)
+    };
+    BootstrapResult { estimate, std_error: sample_std(&finite), n_finite: finite.len(), draws, ci_low, ci_high, ci_level, meta }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_non_finite_and_counts() {
+        let opts = BootstrapOptions::default().with_n_resamples(300).with_min_finite(1000);
+        // The statistic is undefined whenever index 0 is drawn first.
+        let r = bootstrap(5, &opts, |idx| if idx[0] == 0 { f64::NAN } else { 1.0 }).unwrap();
+        assert_eq!(r.draws.len(), 300);
+        assert!(r.n_finite < 300 && r.n_finite > 0);
+        assert_eq!(r.meta.dropped.len(), 1);
+        assert!(r.ci_low.is_nan(), "fewer than min_finite finite draws leaves the CI undefined");
+    }
+
+    #[test]
+    fn thread_count_does_not_change_bits() {
+        let x: Vec<f64> = (0..50).map(|i| (i as f64).sin()).collect();
+        let stat = |idx: &[usize]| idx.iter().map(|&i| x[i]).sum::<f64>();
+        let opts = BootstrapOptions::default().with_n_resamples(500).with_seed(9);
+        let run = |t| {
+            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| bootstrap(50, &opts, stat).unwrap())
+        };
+        let (a, b) = (run(1), run(3));
+        assert!(a.draws.iter().zip(&b.draws).all(|(p, q)| p.to_bits() == q.to_bits()));
+    }
+
+    #[test]
+    fn bad_options() {
+        assert!(bootstrap(3, &BootstrapOptions::default().with_ci_level(1.0), |_| 0.0).is_err());
+        assert!(bootstrap(3, &BootstrapOptions::default().with_n_resamples(0), |_| 0.0).is_err());
+    }
+}
