@@ -4,6 +4,7 @@
 //! [`data::PopulationTensor`], an analysis ([`rsa`], ...) returns a result struct, and tables
 //! ([`pipeline`]) and figures ([`plot`]) are made from results.
 
+pub mod data;
 pub mod error;
 pub mod io;
 pub mod result;
