@@ -4,11 +4,14 @@
 //! [`data::PopulationTensor`], an analysis ([`rsa`], ...) returns a result struct, and tables
 //! ([`pipeline`]) and figures ([`plot`]) are made from results.
 
+pub mod cli;
 pub mod data;
+pub mod demo;
 pub mod error;
 pub mod io;
 pub mod result;
 pub mod rsa;
+pub mod sim;
 pub mod stats;
 
 pub use error::{Error, Result};

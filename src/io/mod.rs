@@ -13,6 +13,7 @@
 pub mod npy;
 pub mod npz;
 pub mod pickle;
+pub mod pickle_write;
 
 #[cfg(test)]
 mod test_support;

@@ -1,0 +1,66 @@
+//! Command-line helpers shared by the subcommands: reading `.npy` inputs, printing JSON.
+//! Argument parsing lives in `src/main.rs`; analysis logic lives in the library.
+
+use crate::io::npy::read_npy;
+use crate::{Error, Result};
+use ndarray::Array2;
+use std::path::Path;
+
+/// Reads a 2-D numeric `.npy` as f64 (any numeric dtype, C or Fortran order).
+///
+/// # Errors
+/// File/format errors from the reader; [`Error::Invalid`] if it is not 2-D or holds NaN/inf
+/// where `finite` is required.
+pub fn read_matrix(path: &Path, finite: bool) -> Result<Array2<f64>> {
+    let a = read_npy(path)?;
+    if a.shape.len() != 2 {
+        return Err(Error::invalid(format!("{}", path.display()), "a 2-D array (rows × columns)", format!("shape {:?}", a.shape)));
+    }
+    let (r, c) = (a.shape[0], a.shape[1]);
+    let v = a.to_f64_c_order().map_err(|_| {
+        Error::invalid(format!("{}", path.display()), "a numeric dtype", a.dtype_name().to_string())
+    })?;
+    if finite && let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::invalid(format!("{} row {} column {}", path.display(), i / c.max(1), i % c.max(1)), "finite values", format!("{}", v[i])));
+    }
+    Array2::from_shape_vec((r, c), v).map_err(|e| Error::invalid(format!("{}", path.display()), "consistent shape", e.to_string()))
+}
+
+/// Reads a 1-D label vector: integers (any integer dtype, or integral floats) or strings.
+///
+/// # Errors
+/// File/format errors; [`Error::Invalid`] if not 1-D or not integral/strings.
+pub fn read_labels(path: &Path) -> Result<crate::data::Labels> {
+    use crate::data::{Key, Labels};
+    let a = read_npy(path)?;
+    if a.shape.len() != 1 {
+        return Err(Error::invalid(format!("{}", path.display()), "a 1-D label vector", format!("shape {:?}", a.shape)));
+    }
+    if let Ok(s) = a.strings() {
+        return Ok(Labels::from_keys(s.into_iter().map(Key::Str).collect()));
+    }
+    let v = a.to_f64_c_order()?;
+    let mut keys = Vec::with_capacity(v.len());
+    for (i, x) in v.iter().enumerate() {
+        if !x.is_finite() || x.fract() != 0.0 {
+            return Err(Error::invalid(format!("{} element {i}", path.display()), "an integer condition label", format!("{x}")));
+        }
+        keys.push(Key::Int(*x as i64));
+    }
+    Ok(Labels::from_keys(keys))
+}
+
+/// Prints one JSON object on stdout.
+///
+/// # Errors
+/// [`Error::Invalid`] if serialisation fails.
+pub fn print_json(value: &serde_json::Value) -> Result<()> {
+    let s = serde_json::to_string(value).map_err(|e| Error::invalid("JSON output", "serialisable values", e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// f64 → JSON number, or null when not finite.
+pub fn num(x: f64) -> serde_json::Value {
+    if x.is_finite() { serde_json::json!(x) } else { serde_json::Value::Null }
+}
