@@ -136,6 +136,38 @@ impl NpyData {
     }
 }
 
+impl NpyData {
+    /// Makes room for `additional` more elements, growing geometrically but never beyond
+    /// `total` elements (the count a header claims): an honest array ends exactly sized, while
+    /// a lying header costs at most about twice the data actually read.
+    fn reserve_towards(&mut self, additional: usize, total: usize) {
+        macro_rules! grow {
+            ($v:expr) => {{
+                let len = $v.len();
+                if $v.capacity() - len < additional {
+                    let target = total.min(len.saturating_mul(2)).max(len + additional);
+                    $v.reserve_exact(target - len);
+                }
+            }};
+        }
+        match self {
+            NpyData::Bool(v) => grow!(v),
+            NpyData::U8(v) => grow!(v),
+            NpyData::I8(v) => grow!(v),
+            NpyData::U16(v) => grow!(v),
+            NpyData::I16(v) => grow!(v),
+            NpyData::U32(v) => grow!(v),
+            NpyData::I32(v) => grow!(v),
+            NpyData::U64(v) => grow!(v),
+            NpyData::I64(v) => grow!(v),
+            NpyData::F32(v) => grow!(v),
+            NpyData::F64(v) => grow!(v),
+            NpyData::Str(v) => grow!(v),
+            NpyData::Object(v) => grow!(v),
+        }
+    }
+}
+
 /// An n-dimensional numpy array read from a file: shape, storage order and typed data.
 ///
 /// `data` holds the elements in storage order: row-major (C) when `fortran_order` is false,
@@ -1244,6 +1276,7 @@ pub fn parse_npy<R: Read>(
             if (got as u64) < want {
                 return Err(too_short((done * dtype.itemsize + got) as u128));
             }
+            data.reserve_towards(n, count);
             append_decoded(&dtype, &buf, n, done, &mut data).map_err(|m| fmt(offset, m))?;
             done += n;
         }
@@ -1436,6 +1469,25 @@ mod tests {
         assert_eq!(f.clone().into_f64_c_order()?, c.to_f64_c_order()?);
         let i = read_npy(&fixture("f_2d_i4.npy"))?;
         assert_eq!(i.to_i64_c_order()?, vec![0, 1, 2, 3, 4, 5]);
+        Ok(())
+    }
+
+    #[test]
+    fn multi_chunk_data_is_read_exactly() -> TestResult {
+        // Just over one 64 MiB chunk of u8, so the chunked path runs twice.
+        let n = CHUNK + 10;
+        let data: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+        let bytes = npy_bytes(
+            &format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({n},)}}"),
+            &data,
+        );
+        for a in [parse(&bytes)?, parse_unknown_len(&bytes)?] {
+            let NpyData::U8(v) = &a.data else {
+                panic!("not u8")
+            };
+            assert_eq!(v.capacity(), n, "an honest array is allocated exactly");
+            assert!(v == &data);
+        }
         Ok(())
     }
 

@@ -505,25 +505,28 @@ impl<R: Read> Unpickler<R> {
                 "{what} length {len} exceeds the supported maximum of {MAX_PAYLOAD} bytes"
             )));
         }
+        let total = usize::try_from(len)
+            .map_err(|_| self.err(format!("{what} length {len} does not fit in memory")))?;
         let mut buf = Vec::new();
-        let mut remaining = len;
-        while remaining > 0 {
-            let step = remaining.min(CHUNK as u64);
-            // `step` fits in usize: it is at most CHUNK.
-            buf.try_reserve(step as usize)
+        while buf.len() < total {
+            let have = buf.len();
+            // Grow geometrically from 64 KiB in steps of at most 64 MiB, never past the claimed
+            // length: an honest payload ends exactly sized, a lying one costs at most about
+            // twice the bytes really present.
+            let step = (total - have).min(CHUNK).min(have.max(64 << 10));
+            buf.try_reserve_exact(step)
                 .map_err(|e| self.err(format!("cannot allocate {step} bytes for {what}: {e}")))?;
             let got = (&mut self.reader)
-                .take(step)
+                .take(step as u64)
                 .read_to_end(&mut buf)
                 .map_err(|e| self.err(format!("reading {what}: {e}")))?;
             self.pos += got as u64;
-            if (got as u64) < step {
+            if got < step {
                 return Err(self.err(format!(
                     "truncated: {what} claims {len} bytes, stream has {}",
-                    len - remaining + got as u64
+                    have + got
                 )));
             }
-            remaining -= step;
         }
         Ok(buf)
     }
@@ -1441,12 +1444,8 @@ impl<R: Read> Unpickler<R> {
                 measure.unique
             )));
         }
-        // The memo and the stack hold ids only; dropping them frees nothing big but keeps the
-        // state honest.
-        self.memo.clear();
-        self.stack.clear();
         let mut cache: HashMap<Id, (PyValue, usize)> = HashMap::new();
-        self.convert(root, &mut measure.refs, &mut cache)
+        self.convert(root, &measure.refs, &mut cache)
     }
 
     fn children(obj: &Obj) -> Vec<Id> {
@@ -1495,7 +1494,7 @@ impl<R: Read> Unpickler<R> {
     fn convert(
         &mut self,
         id: Id,
-        refs: &mut [usize],
+        refs: &[usize],
         cache: &mut HashMap<Id, (PyValue, usize)>,
     ) -> Result<PyValue> {
         if let Some((value, remaining)) = cache.get_mut(&id) {
@@ -1584,7 +1583,7 @@ impl<R: Read> Unpickler<R> {
     fn convert_all(
         &mut self,
         ids: &[Id],
-        refs: &mut [usize],
+        refs: &[usize],
         cache: &mut HashMap<Id, (PyValue, usize)>,
     ) -> Result<Vec<PyValue>> {
         ids.iter()
@@ -2137,6 +2136,22 @@ mod tests {
         assert!(format_message(load(b4)).contains("stream has 3"));
         let long4 = b"\x80\x02\x8b\xff\xff\xff\x7f\x00";
         assert!(format_message(load(long4)).contains("does not fit in 64 bits"));
+    }
+
+    #[test]
+    fn large_payloads_are_read_in_growing_steps() -> TestResult {
+        let n = 3_000_017usize;
+        let payload: Vec<u8> = (0..n).map(|i| (i % 253) as u8).collect();
+        let mut p = b"\x80\x04\x8e".to_vec();
+        p.extend_from_slice(&(n as u64).to_le_bytes());
+        p.extend_from_slice(&payload);
+        p.push(b'.');
+        let PyValue::Bytes(b) = load(&p)? else {
+            panic!("not bytes")
+        };
+        assert_eq!(b.capacity(), n, "an honest payload is allocated exactly");
+        assert!(b == payload);
+        Ok(())
     }
 
     #[test]
