@@ -55,7 +55,9 @@ pub enum Error {
     },
 
     /// A pickle stream asked for something neuropop refuses to construct (it never calls code).
-    #[error("{path}: pickle at byte {offset}: refused global '{module}.{name}' (neuropop decodes data only and never imports or calls anything)")]
+    #[error(
+        "{path}: pickle at byte {offset}: refused global '{module}.{name}' (neuropop decodes data only and never imports or calls anything)"
+    )]
     UnsafePickle {
         /// The file containing the pickle.
         path: PathBuf,
@@ -109,41 +111,85 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
-        Error::Io { path: path.as_ref().to_path_buf(), source }
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
     }
 
     /// A format error in `path` at `location`.
-    pub fn format(path: impl AsRef<Path>, location: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Format { path: path.as_ref().to_path_buf(), location: location.into(), message: message.into() }
+    pub fn format(
+        path: impl AsRef<Path>,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Format {
+            path: path.as_ref().to_path_buf(),
+            location: location.into(),
+            message: message.into(),
+        }
     }
 
     /// A value of the wrong type, shape or range.
-    pub fn invalid(context: impl Into<String>, expected: impl Into<String>, found: impl Into<String>) -> Self {
-        Error::Invalid { context: context.into(), expected: expected.into(), found: found.into() }
+    pub fn invalid(
+        context: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
+        Error::Invalid {
+            context: context.into(),
+            expected: expected.into(),
+            found: found.into(),
+        }
     }
 
     /// A missing field/column/dataset.
-    pub fn missing(source_name: impl Into<String>, what: &'static str, name: impl Into<String>) -> Self {
-        Error::Missing { source_name: source_name.into(), what, name: name.into() }
+    pub fn missing(
+        source_name: impl Into<String>,
+        what: &'static str,
+        name: impl Into<String>,
+    ) -> Self {
+        Error::Missing {
+            source_name: source_name.into(),
+            what,
+            name: name.into(),
+        }
     }
 
     /// An HDF5 failure.
-    pub fn hdf5(path: impl AsRef<Path>, location: impl Into<String>, message: impl std::fmt::Display) -> Self {
-        Error::Hdf5 { path: path.as_ref().to_path_buf(), location: location.into(), message: message.to_string() }
+    pub fn hdf5(
+        path: impl AsRef<Path>,
+        location: impl Into<String>,
+        message: impl std::fmt::Display,
+    ) -> Self {
+        Error::Hdf5 {
+            path: path.as_ref().to_path_buf(),
+            location: location.into(),
+            message: message.to_string(),
+        }
     }
 
     /// A polars failure.
     pub fn table(context: impl Into<String>, message: impl std::fmt::Display) -> Self {
-        Error::Table { context: context.into(), message: message.to_string() }
+        Error::Table {
+            context: context.into(),
+            message: message.to_string(),
+        }
     }
 
     /// A LAPACK/BLAS failure.
     pub fn linalg(context: impl Into<String>, message: impl std::fmt::Display) -> Self {
-        Error::Linalg { context: context.into(), message: message.to_string() }
+        Error::Linalg {
+            context: context.into(),
+            message: message.to_string(),
+        }
     }
 
     /// A config error.
     pub fn config(context: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Config { context: context.into(), message: message.into() }
+        Error::Config {
+            context: context.into(),
+            message: message.into(),
+        }
     }
 }

@@ -37,7 +37,10 @@ impl Meta {
     /// assert_eq!(m.dropped.len(), 1);
     /// ```
     pub fn drop_item(&mut self, item: impl Into<String>, reason: impl Into<String>) {
-        self.dropped.push(Dropped { item: item.into(), reason: reason.into() });
+        self.dropped.push(Dropped {
+            item: item.into(),
+            reason: reason.into(),
+        });
     }
 
     /// Records a warning.
@@ -56,7 +59,11 @@ impl Meta {
 ///
 /// Use with `#[serde(serialize_with = "neuropop::result::nan_as_null")]`.
 pub fn nan_as_null<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
-    if x.is_finite() { s.serialize_f64(*x) } else { s.serialize_none() }
+    if x.is_finite() {
+        s.serialize_f64(*x)
+    } else {
+        s.serialize_none()
+    }
 }
 
 /// Like [`nan_as_null`] for a vector of `f64`.
@@ -64,7 +71,11 @@ pub fn nan_as_null_vec<S: serde::Serializer>(v: &[f64], s: S) -> Result<S::Ok, S
     use serde::ser::SerializeSeq;
     let mut seq = s.serialize_seq(Some(v.len()))?;
     for x in v {
-        if x.is_finite() { seq.serialize_element(x)?; } else { seq.serialize_element(&None::<f64>)?; }
+        if x.is_finite() {
+            seq.serialize_element(x)?;
+        } else {
+            seq.serialize_element(&None::<f64>)?;
+        }
     }
     seq.end()
 }
