@@ -17,8 +17,12 @@ fn rdms(c: &mut Criterion) {
     let x = random(2000, 1000, 1);
     let mut g = c.benchmark_group("rdm_2000x1000");
     g.sample_size(10);
-    g.bench_function("cosine", |b| b.iter(|| rdm(x.view(), Metric::Cosine).unwrap()));
-    g.bench_function("correlation", |b| b.iter(|| rdm(x.view(), Metric::Correlation).unwrap()));
+    g.bench_function("cosine", |b| {
+        b.iter(|| rdm(x.view(), Metric::Cosine).unwrap())
+    });
+    g.bench_function("correlation", |b| {
+        b.iter(|| rdm(x.view(), Metric::Correlation).unwrap())
+    });
     g.bench_function("gram_x_xt", |b| b.iter(|| x.dot(&x.t())));
     g.finish();
 }
@@ -27,14 +31,23 @@ fn shesha(c: &mut Criterion) {
     // 2000 trials × 500 units, 40 conditions, Poisson-like counts.
     let mut r = neuropop::stats::rng::stream(2, 0);
     let conditions: Vec<usize> = (0..2000).map(|_| r.random_range(0..40)).collect();
-    let x = Array2::from_shape_fn((2000, 500), |(t, j)| ((conditions[t] * 7 + j) % 11) as f64 + r.random::<f64>() * 3.0);
+    let x = Array2::from_shape_fn((2000, 500), |(t, j)| {
+        ((conditions[t] * 7 + j) % 11) as f64 + r.random::<f64>() * 3.0
+    });
     let mut g = c.benchmark_group("shesha");
     g.sample_size(10);
     let opts = SplitHalfOptions::default().with_random_splits(1000);
-    g.bench_function("split_half_random_1000_2000x500x40", |b| b.iter(|| split_half(x.view(), &conditions, &opts).unwrap()));
+    g.bench_function("split_half_random_1000_2000x500x40", |b| {
+        b.iter(|| split_half(x.view(), &conditions, &opts).unwrap())
+    });
     let y = random(1600, 768, 3);
-    let fs = FeatureSplitOptions { n_splits: 30, ..Default::default() };
-    g.bench_function("feature_split_1600x768_30", |b| b.iter(|| feature_split(y.view(), &fs).unwrap()));
+    let fs = FeatureSplitOptions {
+        n_splits: 30,
+        ..Default::default()
+    };
+    g.bench_function("feature_split_1600x768_30", |b| {
+        b.iter(|| feature_split(y.view(), &fs).unwrap())
+    });
     g.finish();
 }
 

@@ -23,7 +23,9 @@ use crate::stats::correlation::{kendall_tau_a, kendall_tau_b};
 use crate::stats::rank::rankdata;
 
 /// How to compare two RDMs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CompareMethod {
     /// Cosine similarity of the dissimilarity vectors.
@@ -58,7 +60,11 @@ pub enum CompareMethod {
 /// ```
 pub fn compare(a: &Rdm, b: &Rdm, method: CompareMethod) -> Result<f64> {
     if a.n() != b.n() {
-        return Err(Error::invalid("compare: RDMs", format!("equal sizes ({} conditions)", a.n()), format!("{} conditions", b.n())));
+        return Err(Error::invalid(
+            "compare: RDMs",
+            format!("equal sizes ({} conditions)", a.n()),
+            format!("{} conditions", b.n()),
+        ));
     }
     compare_vectors(a.upper(), b.upper(), method)
 }
@@ -76,16 +82,31 @@ pub fn compare(a: &Rdm, b: &Rdm, method: CompareMethod) -> Result<f64> {
 /// ```
 pub fn compare_vectors(a: &[f64], b: &[f64], method: CompareMethod) -> Result<f64> {
     if a.len() != b.len() {
-        return Err(Error::invalid("compare: RDM vectors", format!("equal lengths ({})", a.len()), format!("length {}", b.len())));
+        return Err(Error::invalid(
+            "compare: RDM vectors",
+            format!("equal lengths ({})", a.len()),
+            format!("length {}", b.len()),
+        ));
     }
     if let Some(k) = (0..a.len()).find(|&k| a[k].is_nan() != b[k].is_nan()) {
-        return Err(Error::invalid(format!("compare: entry {k}"), "NaN in both RDMs or in neither", "NaN in only one"));
+        return Err(Error::invalid(
+            format!("compare: entry {k}"),
+            "NaN in both RDMs or in neither",
+            "NaN in only one",
+        ));
     }
-    let (a, b): (Vec<f64>, Vec<f64>) = a.iter().zip(b).filter(|(x, _)| !x.is_nan()).map(|(&x, &y)| (x, y)).unzip();
+    let (a, b): (Vec<f64>, Vec<f64>) = a
+        .iter()
+        .zip(b)
+        .filter(|(x, _)| !x.is_nan())
+        .map(|(&x, &y)| (x, y))
+        .unzip();
     Ok(match method {
         CompareMethod::Cosine => cosine_similarity(&a, &b),
         CompareMethod::Pearson => cosine_similarity(&centred(&a), &centred(&b)),
-        CompareMethod::Spearman => cosine_similarity(&centred(&rankdata(&a)), &centred(&rankdata(&b))),
+        CompareMethod::Spearman => {
+            cosine_similarity(&centred(&rankdata(&a)), &centred(&rankdata(&b)))
+        }
         CompareMethod::KendallTauA => kendall_tau_a(&a, &b)?.value,
         CompareMethod::KendallTauB => kendall_tau_b(&a, &b)?.value,
     })
@@ -115,7 +136,11 @@ mod tests {
     fn nan_positions() {
         let a = [1.0, f64::NAN, 3.0, 2.0];
         let b = [2.0, f64::NAN, 1.0, 5.0];
-        assert!(compare_vectors(&a, &b, CompareMethod::Pearson).unwrap().is_finite());
+        assert!(
+            compare_vectors(&a, &b, CompareMethod::Pearson)
+                .unwrap()
+                .is_finite()
+        );
         assert!(compare_vectors(&a, &[2.0, 1.0, 1.0, 5.0], CompareMethod::Pearson).is_err());
     }
 
@@ -123,9 +148,18 @@ mod tests {
     fn constant_is_undefined() {
         let a = [1.0, 1.0, 1.0];
         let b = [1.0, 2.0, 3.0];
-        for m in [CompareMethod::Pearson, CompareMethod::Spearman, CompareMethod::KendallTauA, CompareMethod::KendallTauB] {
+        for m in [
+            CompareMethod::Pearson,
+            CompareMethod::Spearman,
+            CompareMethod::KendallTauA,
+            CompareMethod::KendallTauB,
+        ] {
             assert!(compare_vectors(&a, &b, m).unwrap().is_nan(), "{m:?}");
         }
-        assert!(compare_vectors(&[0.0; 3], &b, CompareMethod::Cosine).unwrap().is_nan());
+        assert!(
+            compare_vectors(&[0.0; 3], &b, CompareMethod::Cosine)
+                .unwrap()
+                .is_nan()
+        );
     }
 }

@@ -48,7 +48,11 @@ impl Noise {
     pub fn precision(&self, p: usize) -> Result<Option<Array2<f64>>> {
         let check = |m: &Array2<f64>, what: &str| {
             if m.dim() != (p, p) {
-                return Err(Error::invalid(format!("noise {what}"), format!("{p} × {p} (channels)"), format!("{} × {}", m.nrows(), m.ncols())));
+                return Err(Error::invalid(
+                    format!("noise {what}"),
+                    format!("{p} × {p} (channels)"),
+                    format!("{} × {}", m.nrows(), m.ncols()),
+                ));
             }
             check_finite(m.view(), &format!("noise {what}"))
         };
@@ -64,7 +68,11 @@ impl Noise {
             }
             Noise::LedoitWolf(residuals) => {
                 if residuals.ncols() != p {
-                    return Err(Error::invalid("noise residuals", format!("{p} columns (channels)"), format!("{} columns", residuals.ncols())));
+                    return Err(Error::invalid(
+                        "noise residuals",
+                        format!("{p} columns (channels)"),
+                        format!("{} columns", residuals.ncols()),
+                    ));
                 }
                 let lw = ledoit_wolf(residuals.view())?;
                 Ok(Some(precision(lw.covariance.view())?))
@@ -96,7 +104,10 @@ pub fn mahalanobis(x: ArrayView2<f64>, noise: &Noise) -> Result<Rdm> {
     let k = kernel(x, x, lam.as_ref());
     let n = x.nrows();
     let pf = p as f64;
-    let condensed = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))).map(|(i, j)| (k[[i, i]] + k[[j, j]] - 2.0 * k[[i, j]]) / pf).collect();
+    let condensed = (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+        .map(|(i, j)| (k[[i, i]] + k[[j, j]] - 2.0 * k[[i, j]]) / pf)
+        .collect();
     Rdm::new(n, condensed)
 }
 
@@ -117,12 +128,19 @@ fn distinct(codes: &[usize]) -> Vec<usize> {
 }
 
 /// Means of the rows of `x` selected by `take(trial)` per condition (in `conds` order).
-fn condition_means(x: ArrayView2<f64>, conditions: &[usize], conds: &[usize], take: impl Fn(usize) -> bool) -> std::result::Result<Array2<f64>, usize> {
+fn condition_means(
+    x: ArrayView2<f64>,
+    conditions: &[usize],
+    conds: &[usize],
+    take: impl Fn(usize) -> bool,
+) -> std::result::Result<Array2<f64>, usize> {
     let mut sums = Array2::zeros((conds.len(), x.ncols()));
     let mut counts = vec![0usize; conds.len()];
     for (t, row) in x.axis_iter(Axis(0)).enumerate() {
         if take(t) {
-            let c = conds.binary_search(&conditions[t]).expect("every trial's condition is in conds");
+            let c = conds
+                .binary_search(&conditions[t])
+                .expect("every trial's condition is in conds");
             let mut s = sums.row_mut(c);
             s += &row;
             counts[c] += 1;
@@ -160,27 +178,48 @@ fn condition_means(x: ArrayView2<f64>, conditions: &[usize], conds: &[usize], ta
 /// let r = crossnobis(x.view(), &[0, 1, 0, 1], &[0, 0, 1, 1], &Noise::Identity).unwrap();
 /// assert_eq!(r.upper(), &[2.0]);
 /// ```
-pub fn crossnobis(x: ArrayView2<f64>, conditions: &[usize], folds: &[usize], noise: &Noise) -> Result<Rdm> {
+pub fn crossnobis(
+    x: ArrayView2<f64>,
+    conditions: &[usize],
+    folds: &[usize],
+    noise: &Noise,
+) -> Result<Rdm> {
     let n_trials = x.nrows();
     for (name, v) in [("conditions", conditions), ("folds", folds)] {
         if v.len() != n_trials {
-            return Err(Error::invalid(format!("crossnobis: {name}"), format!("one entry per trial ({n_trials})"), format!("{} entries", v.len())));
+            return Err(Error::invalid(
+                format!("crossnobis: {name}"),
+                format!("one entry per trial ({n_trials})"),
+                format!("{} entries", v.len()),
+            ));
         }
     }
     check_finite(x, "crossnobis: x")?;
     let conds = distinct(conditions);
     let fold_ids = distinct(folds);
     if fold_ids.len() < 2 {
-        return Err(Error::invalid("crossnobis: folds", "at least 2 distinct folds", format!("{}", fold_ids.len())));
+        return Err(Error::invalid(
+            "crossnobis: folds",
+            "at least 2 distinct folds",
+            format!("{}", fold_ids.len()),
+        ));
     }
     let p = x.ncols();
     let lam = noise.precision(p)?;
     let nc = conds.len();
     let mut acc = vec![0.0; nc * nc.saturating_sub(1) / 2];
     for &f in &fold_ids {
-        let missing = |c: usize, which: &str| Error::invalid(format!("crossnobis: condition {c}"), format!("trials in the {which} set of fold {f}"), "none");
-        let test = condition_means(x, conditions, &conds, |t| folds[t] == f).map_err(|c| missing(c, "test"))?;
-        let train = condition_means(x, conditions, &conds, |t| folds[t] != f).map_err(|c| missing(c, "training"))?;
+        let missing = |c: usize, which: &str| {
+            Error::invalid(
+                format!("crossnobis: condition {c}"),
+                format!("trials in the {which} set of fold {f}"),
+                "none",
+            )
+        };
+        let test = condition_means(x, conditions, &conds, |t| folds[t] == f)
+            .map_err(|c| missing(c, "test"))?;
+        let train = condition_means(x, conditions, &conds, |t| folds[t] != f)
+            .map_err(|c| missing(c, "training"))?;
         let k = kernel(train.view(), test.view(), lam.as_ref());
         let mut idx = 0;
         for i in 0..nc {
@@ -213,8 +252,13 @@ mod tests {
     #[test]
     fn missing_condition_in_fold_is_named() {
         let x = array![[0.0], [1.0], [2.0]];
-        let err = crossnobis(x.view(), &[0, 1, 0], &[0, 0, 1], &Noise::Identity).unwrap_err().to_string();
-        assert!(err.contains("condition 1") && err.contains("training set of fold 0"), "{err}");
+        let err = crossnobis(x.view(), &[0, 1, 0], &[0, 0, 1], &Noise::Identity)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("condition 1") && err.contains("training set of fold 0"),
+            "{err}"
+        );
         assert!(crossnobis(x.view(), &[0, 1, 0], &[0, 0, 0], &Noise::Identity).is_err());
     }
 }

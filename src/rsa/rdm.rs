@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// A distance metric between condition patterns (rows).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     /// Euclidean distance ‖u − v‖.
@@ -78,7 +80,11 @@ impl std::str::FromStr for Metric {
             "sqeuclidean" => Ok(Metric::SqEuclidean),
             "correlation" => Ok(Metric::Correlation),
             "cosine" => Ok(Metric::Cosine),
-            other => Err(Error::invalid("metric", "euclidean, sqeuclidean, correlation or cosine", other)),
+            other => Err(Error::invalid(
+                "metric",
+                "euclidean, sqeuclidean, correlation or cosine",
+                other,
+            )),
         }
     }
 }
@@ -134,9 +140,17 @@ impl Rdm {
     pub fn new(n: usize, condensed: Vec<f64>) -> Result<Self> {
         let expected = n * n.saturating_sub(1) / 2;
         if condensed.len() != expected {
-            return Err(Error::invalid("Rdm::new: condensed", format!("length {expected} for n = {n}"), format!("length {}", condensed.len())));
+            return Err(Error::invalid(
+                "Rdm::new: condensed",
+                format!("length {expected} for n = {n}"),
+                format!("length {}", condensed.len()),
+            ));
         }
-        Ok(Rdm { n, condensed, labels: None })
+        Ok(Rdm {
+            n,
+            condensed,
+            labels: None,
+        })
     }
 
     /// An RDM from a square matrix: takes its upper triangle (k = 1).
@@ -153,10 +167,21 @@ impl Rdm {
     pub fn from_square(square: ArrayView2<f64>) -> Result<Self> {
         let (r, c) = square.dim();
         if r != c {
-            return Err(Error::invalid("Rdm::from_square", "a square matrix", format!("{r} × {c}")));
+            return Err(Error::invalid(
+                "Rdm::from_square",
+                "a square matrix",
+                format!("{r} × {c}"),
+            ));
         }
-        let condensed = (0..r).flat_map(|i| (i + 1..r).map(move |j| (i, j))).map(|(i, j)| square[[i, j]]).collect();
-        Ok(Rdm { n: r, condensed, labels: None })
+        let condensed = (0..r)
+            .flat_map(|i| (i + 1..r).map(move |j| (i, j)))
+            .map(|(i, j)| square[[i, j]])
+            .collect();
+        Ok(Rdm {
+            n: r,
+            condensed,
+            labels: None,
+        })
     }
 
     /// Attaches condition labels (one per row).
@@ -171,7 +196,11 @@ impl Rdm {
     /// ```
     pub fn with_labels(mut self, labels: Vec<String>) -> Result<Self> {
         if labels.len() != self.n {
-            return Err(Error::invalid("Rdm::with_labels", format!("{} labels", self.n), format!("{} labels", labels.len())));
+            return Err(Error::invalid(
+                "Rdm::with_labels",
+                format!("{} labels", self.n),
+                format!("{} labels", labels.len()),
+            ));
         }
         self.labels = Some(labels);
         Ok(self)
@@ -212,7 +241,11 @@ impl Rdm {
     /// assert_eq!((r.get(0, 2), r.get(2, 0), r.get(1, 1)), (2.0, 2.0, 0.0));
     /// ```
     pub fn get(&self, i: usize, j: usize) -> f64 {
-        assert!(i < self.n && j < self.n, "Rdm::get({i}, {j}) out of range for n = {}", self.n);
+        assert!(
+            i < self.n && j < self.n,
+            "Rdm::get({i}, {j}) out of range for n = {}",
+            self.n
+        );
         match i.cmp(&j) {
             std::cmp::Ordering::Equal => 0.0,
             std::cmp::Ordering::Less => self.condensed[condensed_index(self.n, i, j)],
@@ -287,7 +320,11 @@ pub fn rdm_with(x: ArrayView2<f64>, metric: Metric, zero_norm: ZeroNorm) -> Resu
 
 pub(crate) fn check_finite(x: ArrayView2<f64>, context: &str) -> Result<()> {
     if let Some(((i, j), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::invalid(format!("{context}[{i}, {j}]"), "a finite value", v.to_string()));
+        return Err(Error::invalid(
+            format!("{context}[{i}, {j}]"),
+            "a finite value",
+            v.to_string(),
+        ));
     }
     Ok(())
 }
@@ -324,9 +361,17 @@ pub fn sqeuclidean(x: ArrayView2<f64>) -> Rdm {
         let d2 = sq[i] + sq[j] - 2.0 * g;
         // Near-identical rows: the Gram form has lost most digits to cancellation, so
         // recompute from the differences (exactly 0 for identical rows, as scipy).
-        if d2 <= CANCELLATION * (sq[i] + sq[j]) { direct_sq(u.row(i), u.row(j)) } else { d2 }
+        if d2 <= CANCELLATION * (sq[i] + sq[j]) {
+            direct_sq(u.row(i), u.row(j))
+        } else {
+            d2
+        }
     });
-    Rdm { n, condensed, labels: None }
+    Rdm {
+        n,
+        condensed,
+        labels: None,
+    }
 }
 
 /// Cosine RDM (`pdist(x, 'cosine')`) of finite input.
@@ -372,7 +417,11 @@ fn directional(mut u: Array2<f64>, zero_norm: ZeroNorm, metric: &str, what: &str
             row /= norm;
         } else {
             if zero_norm == ZeroNorm::Error {
-                return Err(Error::invalid(format!("rdm ({metric}): row {i}"), "a row with a direction", what));
+                return Err(Error::invalid(
+                    format!("rdm ({metric}): row {i}"),
+                    "a row with a direction",
+                    what,
+                ));
             }
             degenerate[i] = true;
         }
@@ -387,7 +436,11 @@ fn directional(mut u: Array2<f64>, zero_norm: ZeroNorm, metric: &str, what: &str
             (1.0 - g).clamp(0.0, 2.0)
         }
     });
-    Ok(Rdm { n, condensed, labels: None })
+    Ok(Rdm {
+        n,
+        condensed,
+        labels: None,
+    })
 }
 
 /// Distances between every row of `a` and every row of `b` (`scipy.spatial.distance.cdist`),
@@ -407,7 +460,11 @@ pub fn cdist(a: ArrayView2<f64>, b: ArrayView2<f64>, metric: Metric) -> Result<A
     check_finite(a, "cdist: a")?;
     check_finite(b, "cdist: b")?;
     if a.ncols() != b.ncols() {
-        return Err(Error::invalid("cdist: b", format!("{} columns (as a)", a.ncols()), format!("{} columns", b.ncols())));
+        return Err(Error::invalid(
+            "cdist: b",
+            format!("{} columns (as a)", a.ncols()),
+            format!("{} columns", b.ncols()),
+        ));
     }
     let prep = |x: ArrayView2<f64>| -> (Array2<f64>, Vec<f64>) {
         let mut u = x.to_owned();
@@ -431,12 +488,27 @@ pub fn cdist(a: ArrayView2<f64>, b: ArrayView2<f64>, metric: Metric) -> Result<A
     let (ub, nb) = prep(b);
     if matches!(metric, Metric::Cosine | Metric::Correlation) {
         let g = ua.dot(&ub.t());
-        return Ok(Array2::from_shape_fn(g.dim(), |(i, j)| if na[i] > 0.0 && nb[j] > 0.0 { (1.0 - g[[i, j]]).clamp(0.0, 2.0) } else { f64::NAN }));
+        return Ok(Array2::from_shape_fn(g.dim(), |(i, j)| {
+            if na[i] > 0.0 && nb[j] > 0.0 {
+                (1.0 - g[[i, j]]).clamp(0.0, 2.0)
+            } else {
+                f64::NAN
+            }
+        }));
     }
     // Euclidean: direct differences (exact; cdist sizes here are anchors × probes).
     Ok(Array2::from_shape_fn((a.nrows(), b.nrows()), |(i, j)| {
-        let d2: f64 = a.row(i).iter().zip(b.row(j)).map(|(x, y)| (x - y) * (x - y)).sum();
-        if metric == Metric::SqEuclidean { d2 } else { d2.sqrt() }
+        let d2: f64 = a
+            .row(i)
+            .iter()
+            .zip(b.row(j))
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum();
+        if metric == Metric::SqEuclidean {
+            d2
+        } else {
+            d2.sqrt()
+        }
     }))
 }
 
@@ -523,11 +595,19 @@ mod tests {
     #[test]
     fn gram_matches_direct_all_metrics() {
         let x = random(75, 20, 3); // 75 rows: three Gram blocks, one partial
-        for metric in [Metric::Euclidean, Metric::SqEuclidean, Metric::Cosine, Metric::Correlation] {
+        for metric in [
+            Metric::Euclidean,
+            Metric::SqEuclidean,
+            Metric::Cosine,
+            Metric::Correlation,
+        ] {
             let r = rdm(x.view(), metric).unwrap();
             let d = direct(x.view(), metric);
             for (a, b) in r.upper().iter().zip(&d) {
-                assert!((a - b).abs() <= 1e-12 * b.abs().max(1e-3), "{metric}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1e-3),
+                    "{metric}: {a} vs {b}"
+                );
             }
         }
     }
@@ -535,7 +615,12 @@ mod tests {
     #[test]
     fn symmetric_zero_diagonal_nonnegative() {
         let x = random(40, 7, 5);
-        for metric in [Metric::Euclidean, Metric::SqEuclidean, Metric::Cosine, Metric::Correlation] {
+        for metric in [
+            Metric::Euclidean,
+            Metric::SqEuclidean,
+            Metric::Cosine,
+            Metric::Correlation,
+        ] {
             let m = rdm(x.view(), metric).unwrap().square();
             for i in 0..40 {
                 assert_eq!(m[[i, i]], 0.0);
@@ -564,8 +649,19 @@ mod tests {
         let bad = ndarray::array![[f64::NAN, 1.0], [1.0, 2.0]];
         assert!(rdm(bad.view(), Metric::Euclidean).is_err());
         // Empty and single-row inputs give empty RDMs.
-        assert_eq!(rdm(Array2::<f64>::zeros((1, 3)).view(), Metric::Euclidean).unwrap().upper().len(), 0);
-        assert_eq!(rdm(Array2::<f64>::zeros((0, 3)).view(), Metric::Euclidean).unwrap().n(), 0);
+        assert_eq!(
+            rdm(Array2::<f64>::zeros((1, 3)).view(), Metric::Euclidean)
+                .unwrap()
+                .upper()
+                .len(),
+            0
+        );
+        assert_eq!(
+            rdm(Array2::<f64>::zeros((0, 3)).view(), Metric::Euclidean)
+                .unwrap()
+                .n(),
+            0
+        );
     }
 
     #[test]

@@ -35,7 +35,12 @@ pub struct BootstrapOptions {
 
 impl Default for BootstrapOptions {
     fn default() -> Self {
-        BootstrapOptions { n_resamples: 10_000, ci_level: 0.95, seed: 0, min_finite: 100 }
+        BootstrapOptions {
+            n_resamples: 10_000,
+            ci_level: 0.95,
+            seed: 0,
+            min_finite: 100,
+        }
     }
 }
 
@@ -72,7 +77,11 @@ impl BootstrapOptions {
     /// [`Error::Invalid`] when `n_resamples` is 0 or `ci_level` is not in (0, 1).
     pub fn check(&self) -> Result<()> {
         if self.n_resamples == 0 {
-            return Err(Error::invalid("bootstrap options: n_resamples", ">= 1", "0"));
+            return Err(Error::invalid(
+                "bootstrap options: n_resamples",
+                ">= 1",
+                "0",
+            ));
         }
         check_ci_level("bootstrap options: ci_level", self.ci_level)
     }
@@ -80,7 +89,11 @@ impl BootstrapOptions {
 
 pub(crate) fn check_ci_level(context: &str, level: f64) -> Result<()> {
     if !(level > 0.0 && level < 1.0) {
-        return Err(Error::invalid(context, "a level in (0, 1)", level.to_string()));
+        return Err(Error::invalid(
+            context,
+            "a level in (0, 1)",
+            level.to_string(),
+        ));
     }
     Ok(())
 }
@@ -139,7 +152,10 @@ pub fn percentile_interval(finite: &[f64], level: f64) -> (f64, f64) {
     let mut sorted = finite.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
     let alpha = 1.0 - level;
-    (percentile_sorted(&sorted, 100.0 * alpha / 2.0), percentile_sorted(&sorted, 100.0 * (1.0 - alpha / 2.0)))
+    (
+        percentile_sorted(&sorted, 100.0 * alpha / 2.0),
+        percentile_sorted(&sorted, 100.0 * (1.0 - alpha / 2.0)),
+    )
 }
 
 /// Sample standard deviation (n − 1 denominator); NaN with fewer than two values.
@@ -192,20 +208,45 @@ where
 }
 
 /// Builds a [`BootstrapResult`] from already computed draws (NaN = unestimable).
-pub(crate) fn summarise(estimate: f64, draws: Vec<f64>, ci_level: f64, min_finite: usize) -> BootstrapResult {
+pub(crate) fn summarise(
+    estimate: f64,
+    draws: Vec<f64>,
+    ci_level: f64,
+    min_finite: usize,
+) -> BootstrapResult {
     let finite: Vec<f64> = draws.iter().copied().filter(|v| v.is_finite()).collect();
-    let mut meta = Meta { n_requested: draws.len(), n_used: finite.len(), ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: draws.len(),
+        n_used: finite.len(),
+        ..Meta::default()
+    };
     let n_bad = draws.len() - finite.len();
     if n_bad > 0 {
-        meta.drop_item(format!("{n_bad} bootstrap draws"), "statistic not finite on the resample");
+        meta.drop_item(
+            format!("{n_bad} bootstrap draws"),
+            "statistic not finite on the resample",
+        );
     }
     let (ci_low, ci_high) = if finite.len() >= min_finite.max(1) {
         percentile_interval(&finite, ci_level)
     } else {
-        meta.warn(format!("only {} finite bootstrap draws (< {}): interval undefined", finite.len(), min_finite.max(1)));
+        meta.warn(format!(
+            "only {} finite bootstrap draws (< {}): interval undefined",
+            finite.len(),
+            min_finite.max(1)
+        ));
         (f64::NAN, f64::NAN)
     };
-    BootstrapResult { estimate, std_error: sample_std(&finite), n_finite: finite.len(), draws, ci_low, ci_high, ci_level, meta }
+    BootstrapResult {
+        estimate,
+        std_error: sample_std(&finite),
+        n_finite: finite.len(),
+        draws,
+        ci_low,
+        ci_high,
+        ci_level,
+        meta,
+    }
 }
 
 #[cfg(test)]
@@ -214,25 +255,41 @@ mod tests {
 
     #[test]
     fn drops_non_finite_and_counts() {
-        let opts = BootstrapOptions::default().with_n_resamples(300).with_min_finite(1000);
+        let opts = BootstrapOptions::default()
+            .with_n_resamples(300)
+            .with_min_finite(1000);
         // The statistic is undefined whenever index 0 is drawn first.
         let r = bootstrap(5, &opts, |idx| if idx[0] == 0 { f64::NAN } else { 1.0 }).unwrap();
         assert_eq!(r.draws.len(), 300);
         assert!(r.n_finite < 300 && r.n_finite > 0);
         assert_eq!(r.meta.dropped.len(), 1);
-        assert!(r.ci_low.is_nan(), "fewer than min_finite finite draws leaves the CI undefined");
+        assert!(
+            r.ci_low.is_nan(),
+            "fewer than min_finite finite draws leaves the CI undefined"
+        );
     }
 
     #[test]
     fn thread_count_does_not_change_bits() {
         let x: Vec<f64> = (0..50).map(|i| (i as f64).sin()).collect();
         let stat = |idx: &[usize]| idx.iter().map(|&i| x[i]).sum::<f64>();
-        let opts = BootstrapOptions::default().with_n_resamples(500).with_seed(9);
+        let opts = BootstrapOptions::default()
+            .with_n_resamples(500)
+            .with_seed(9);
         let run = |t| {
-            rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap().install(|| bootstrap(50, &opts, stat).unwrap())
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| bootstrap(50, &opts, stat).unwrap())
         };
         let (a, b) = (run(1), run(3));
-        assert!(a.draws.iter().zip(&b.draws).all(|(p, q)| p.to_bits() == q.to_bits()));
+        assert!(
+            a.draws
+                .iter()
+                .zip(&b.draws)
+                .all(|(p, q)| p.to_bits() == q.to_bits())
+        );
     }
 
     #[test]

@@ -34,13 +34,21 @@ pub struct Correlation {
 
 impl Correlation {
     fn undefined(n: usize) -> Self {
-        Correlation { value: f64::NAN, p_value: f64::NAN, n }
+        Correlation {
+            value: f64::NAN,
+            p_value: f64::NAN,
+            n,
+        }
     }
 }
 
 fn check_lengths(x: &[f64], y: &[f64]) -> Result<()> {
     if x.len() != y.len() {
-        return Err(Error::invalid("correlation: y", format!("length {} (as x)", x.len()), format!("length {}", y.len())));
+        return Err(Error::invalid(
+            "correlation: y",
+            format!("length {} (as x)", x.len()),
+            format!("length {}", y.len()),
+        ));
     }
     Ok(())
 }
@@ -69,7 +77,7 @@ pub(crate) fn pearson_r(x: &[f64], y: &[f64]) -> f64 {
         syy += db * db;
     }
     let denom = (sxx * syy).sqrt();
-    if !(denom > 0.0) {
+    if denom.is_nan() || denom <= 0.0 {
         return f64::NAN;
     }
     (sxy / denom).clamp(-1.0, 1.0)
@@ -90,7 +98,7 @@ fn pearson_p(r: f64, n: usize) -> f64 {
 
 /// Two-sided p-value of Student t with `df` degrees of freedom.
 fn t_two_sided_p(t: f64, df: f64) -> f64 {
-    if t.is_nan() || !(df > 0.0) {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     if t.is_infinite() {
@@ -119,7 +127,11 @@ pub fn pearson(x: &[f64], y: &[f64]) -> Result<Correlation> {
     if r.is_nan() {
         return Ok(Correlation::undefined(n));
     }
-    Ok(Correlation { value: r, p_value: pearson_p(r, n), n })
+    Ok(Correlation {
+        value: r,
+        p_value: pearson_p(r, n),
+        n,
+    })
 }
 
 /// Spearman rank correlation (average ranks for ties) with scipy's t-approximation p-value
@@ -149,7 +161,11 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Result<Correlation> {
     }
     let dof = n as f64 - 2.0;
     let t = r * (dof / ((r + 1.0) * (1.0 - r))).max(0.0).sqrt();
-    Ok(Correlation { value: r, p_value: t_two_sided_p(t, dof), n })
+    Ok(Correlation {
+        value: r,
+        p_value: t_two_sided_p(t, dof),
+        n,
+    })
 }
 
 /// Counts behind Kendall's τ: discordant pairs and tie statistics (scipy's names).
@@ -177,7 +193,8 @@ impl KendallCounts {
     }
     /// C − D = tot − xtie − ytie + ntie − 2 dis, as a signed number.
     fn con_minus_dis(&self) -> f64 {
-        (self.total() as i128 - self.xtie as i128 - self.ytie as i128 + self.ntie as i128 - 2 * self.dis as i128) as f64
+        (self.total() as i128 - self.xtie as i128 - self.ytie as i128 + self.ntie as i128
+            - 2 * self.dis as i128) as f64
     }
 }
 
@@ -222,7 +239,11 @@ fn kendall_counts(x: &[f64], y: &[f64]) -> KendallCounts {
     let n = x.len();
     let xr = dense_ranks(x);
     let yr = dense_ranks(y);
-    let mut keys: Vec<u64> = xr.iter().zip(&yr).map(|(&a, &b)| (u64::from(a) << 32) | u64::from(b)).collect();
+    let mut keys: Vec<u64> = xr
+        .iter()
+        .zip(&yr)
+        .map(|(&a, &b)| (u64::from(a) << 32) | u64::from(b))
+        .collect();
     keys.sort_unstable();
     // Discordant pairs: i < j in (x, y) order with y_i > y_j. Ties in x are sorted by y, so
     // they never count; ties in y are not strict inversions.
@@ -258,7 +279,17 @@ fn kendall_counts(x: &[f64], y: &[f64]) -> KendallCounts {
     }
     let (xtie, x0, x1) = tie_stats(&xr);
     let (ytie, y0, y1) = tie_stats(&yr);
-    KendallCounts { n, dis, ntie, xtie, ytie, x0, x1, y0, y1 }
+    KendallCounts {
+        n,
+        dis,
+        ntie,
+        xtie,
+        ytie,
+        x0,
+        x1,
+        y0,
+        y1,
+    }
 }
 
 /// scipy's `mstats_basic._kendall_p_exact`, two-sided: P(|S| ≥ |s|) for n items with `c`
@@ -349,10 +380,16 @@ fn kendall_prepare(x: &[f64], y: &[f64]) -> Result<Option<KendallCounts>> {
 /// ```
 pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Result<Correlation> {
     let n = x.len();
-    let Some(k) = kendall_prepare(x, y)? else { return Ok(Correlation::undefined(n)) };
+    let Some(k) = kendall_prepare(x, y)? else {
+        return Ok(Correlation::undefined(n));
+    };
     let tot = k.total() as f64;
     let tau = k.con_minus_dis() / (tot - k.xtie as f64).sqrt() / (tot - k.ytie as f64).sqrt();
-    Ok(Correlation { value: tau.clamp(-1.0, 1.0), p_value: kendall_p(&k), n })
+    Ok(Correlation {
+        value: tau.clamp(-1.0, 1.0),
+        p_value: kendall_p(&k),
+        n,
+    })
 }
 
 /// Kendall τ-a: (C − D) / (n(n − 1)/2), no tie correction in the denominator — rsatoolbox's
@@ -374,9 +411,15 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Result<Correlation> {
 /// ```
 pub fn kendall_tau_a(x: &[f64], y: &[f64]) -> Result<Correlation> {
     let n = x.len();
-    let Some(k) = kendall_prepare(x, y)? else { return Ok(Correlation::undefined(n)) };
+    let Some(k) = kendall_prepare(x, y)? else {
+        return Ok(Correlation::undefined(n));
+    };
     let tau = k.con_minus_dis() / k.total() as f64;
-    Ok(Correlation { value: tau.clamp(-1.0, 1.0), p_value: kendall_p(&k), n })
+    Ok(Correlation {
+        value: tau.clamp(-1.0, 1.0),
+        p_value: kendall_p(&k),
+        n,
+    })
 }
 
 #[cfg(test)]
@@ -397,7 +440,10 @@ mod tests {
             }
         }
         let tot = (n * (n - 1) / 2) as f64;
-        (s as f64 / tot, s as f64 / ((tot - tx as f64) * (tot - ty as f64)).sqrt())
+        (
+            s as f64 / tot,
+            s as f64 / ((tot - tx as f64) * (tot - ty as f64)).sqrt(),
+        )
     }
 
     #[test]
@@ -405,8 +451,12 @@ mod tests {
         use rand::Rng as _;
         let mut rng = crate::stats::rng::stream(1, 0);
         for n in [2usize, 3, 10, 57, 300] {
-            let x: Vec<f64> = (0..n).map(|_| f64::from(rng.random_range(0..7u8))).collect();
-            let y: Vec<f64> = (0..n).map(|_| f64::from(rng.random_range(0..5u8))).collect();
+            let x: Vec<f64> = (0..n)
+                .map(|_| f64::from(rng.random_range(0..7u8)))
+                .collect();
+            let y: Vec<f64> = (0..n)
+                .map(|_| f64::from(rng.random_range(0..5u8)))
+                .collect();
             let (a, b) = naive(&x, &y);
             let ta = kendall_tau_a(&x, &y).unwrap().value;
             let tb = kendall_tau_b(&x, &y).unwrap().value;
@@ -422,8 +472,18 @@ mod tests {
         assert!(pearson(&[1.0, 1.0], &[1.0, 2.0]).unwrap().value.is_nan());
         assert!(pearson(&[1.0], &[1.0]).unwrap().value.is_nan());
         assert!(spearman(&[], &[]).unwrap().value.is_nan());
-        assert!(kendall_tau_b(&[2.0, 2.0, 2.0], &[1.0, 2.0, 3.0]).unwrap().value.is_nan());
-        assert!(kendall_tau_b(&[1.0, f64::NAN], &[1.0, 2.0]).unwrap().p_value.is_nan());
+        assert!(
+            kendall_tau_b(&[2.0, 2.0, 2.0], &[1.0, 2.0, 3.0])
+                .unwrap()
+                .value
+                .is_nan()
+        );
+        assert!(
+            kendall_tau_b(&[1.0, f64::NAN], &[1.0, 2.0])
+                .unwrap()
+                .p_value
+                .is_nan()
+        );
         assert!(pearson(&[1.0, 2.0], &[1.0]).is_err());
     }
 

@@ -47,34 +47,58 @@ pub struct LedoitWolf {
 pub fn ledoit_wolf(x: ArrayView2<f64>) -> Result<LedoitWolf> {
     let (n, p) = x.dim();
     if n == 0 || p == 0 {
-        return Err(Error::invalid("ledoit_wolf: x", "at least 1 sample and 1 variable", format!("{n} × {p}")));
+        return Err(Error::invalid(
+            "ledoit_wolf: x",
+            "at least 1 sample and 1 variable",
+            format!("{n} × {p}"),
+        ));
     }
     if let Some(((i, j), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(Error::invalid(format!("ledoit_wolf: x[{i}, {j}]"), "a finite value", v.to_string()));
+        return Err(Error::invalid(
+            format!("ledoit_wolf: x[{i}, {j}]"),
+            "a finite value",
+            v.to_string(),
+        ));
     }
     let location = x.mean_axis(Axis(0)).expect("n > 0 checked above");
     let xc = &x - &location;
     let nf = n as f64;
     if p == 1 {
         let var = xc.iter().map(|v| v * v).sum::<f64>() / nf;
-        return Ok(LedoitWolf { covariance: Array2::from_elem((1, 1), var), shrinkage: 0.0, location });
+        return Ok(LedoitWolf {
+            covariance: Array2::from_elem((1, 1), var),
+            shrinkage: 0.0,
+            location,
+        });
     }
     let pf = p as f64;
     let emp = xc.t().dot(&xc) / nf;
     let trace: f64 = emp.diag().sum();
     let mu = trace / pf;
     // Σ_ij (Σ_k x_ki² x_kj²) = Σ_k (Σ_i x_ki²)²; ‖XᵀX‖²_F = n² ‖S‖²_F.
-    let beta_raw: f64 = xc.rows().into_iter().map(|r| r.iter().map(|v| v * v).sum::<f64>().powi(2)).sum();
+    let beta_raw: f64 = xc
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().map(|v| v * v).sum::<f64>().powi(2))
+        .sum();
     let delta_raw = emp.iter().map(|v| v * v).sum::<f64>();
     let beta = (beta_raw / nf - delta_raw) / (pf * nf);
     let delta = (delta_raw - 2.0 * mu * trace + pf * mu * mu) / pf;
     let beta = beta.min(delta);
-    let shrinkage = if beta == 0.0 || delta <= 0.0 { 0.0 } else { beta / delta };
+    let shrinkage = if beta == 0.0 || delta <= 0.0 {
+        0.0
+    } else {
+        beta / delta
+    };
     let mut covariance = emp * (1.0 - shrinkage);
     for i in 0..p {
         covariance[[i, i]] += shrinkage * mu;
     }
-    Ok(LedoitWolf { covariance, shrinkage, location })
+    Ok(LedoitWolf {
+        covariance,
+        shrinkage,
+        location,
+    })
 }
 
 /// Σ^(−1/2) of a symmetric PSD matrix: V diag(max(λ, floor))^(−1/2) Vᵀ.
@@ -92,9 +116,16 @@ pub fn ledoit_wolf(x: ArrayView2<f64>) -> Result<LedoitWolf> {
 pub fn inverse_sqrt_psd(sigma: ArrayView2<f64>, floor: f64) -> Result<Array2<f64>> {
     let (r, c) = sigma.dim();
     if r != c {
-        return Err(Error::invalid("inverse_sqrt_psd: matrix", "square", format!("{r} × {c}")));
+        return Err(Error::invalid(
+            "inverse_sqrt_psd: matrix",
+            "square",
+            format!("{r} × {c}"),
+        ));
     }
-    let (values, vectors) = sigma.to_owned().eigh(UPLO::Lower).map_err(|e| Error::linalg("inverse square root (eigh)", e))?;
+    let (values, vectors) = sigma
+        .to_owned()
+        .eigh(UPLO::Lower)
+        .map_err(|e| Error::linalg("inverse square root (eigh)", e))?;
     let scale = values.mapv(|v| 1.0 / v.max(floor).sqrt());
     let scaled = &vectors * &scale.insert_axis(Axis(0));
     Ok(scaled.dot(&vectors.t()))
@@ -114,7 +145,14 @@ pub fn inverse_sqrt_psd(sigma: ArrayView2<f64>, floor: f64) -> Result<Array2<f64
 pub fn precision(covariance: ArrayView2<f64>) -> Result<Array2<f64>> {
     let (r, c) = covariance.dim();
     if r != c {
-        return Err(Error::invalid("precision: covariance", "a square matrix", format!("{r} × {c}")));
+        return Err(Error::invalid(
+            "precision: covariance",
+            "a square matrix",
+            format!("{r} × {c}"),
+        ));
     }
-    covariance.to_owned().inv().map_err(|e| Error::linalg("inverting the noise covariance", e))
+    covariance
+        .to_owned()
+        .inv()
+        .map_err(|e| Error::linalg("inverting the noise covariance", e))
 }

@@ -35,7 +35,11 @@ pub enum FdrMethod {
 /// ```
 pub fn false_discovery_control(p: &[f64], method: FdrMethod) -> Result<Vec<f64>> {
     if let Some(i) = p.iter().position(|v| !(0.0..=1.0).contains(v)) {
-        return Err(Error::invalid(format!("false_discovery_control: p[{i}]"), "a p-value in [0, 1]", p[i].to_string()));
+        return Err(Error::invalid(
+            format!("false_discovery_control: p[{i}]"),
+            "a p-value in [0, 1]",
+            p[i].to_string(),
+        ));
     }
     let m = p.len();
     if m <= 1 {
@@ -49,7 +53,11 @@ pub fn false_discovery_control(p: &[f64], method: FdrMethod) -> Result<Vec<f64>>
         FdrMethod::By => (1..=m).map(|i| 1.0 / i as f64).sum(),
     };
     let mf = m as f64;
-    let mut adjusted: Vec<f64> = order.iter().enumerate().map(|(k, &i)| p[i] * (mf / (k + 1) as f64) * by_factor).collect();
+    let mut adjusted: Vec<f64> = order
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| p[i] * (mf / (k + 1) as f64) * by_factor)
+        .collect();
     for k in (0..m - 1).rev() {
         adjusted[k] = adjusted[k].min(adjusted[k + 1]);
     }

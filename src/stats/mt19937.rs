@@ -26,7 +26,9 @@ impl LegacyMt19937 {
         let mut mt = Box::new([0u32; 624]);
         mt[0] = seed;
         for i in 1..624 {
-            mt[i] = 1_812_433_253u32.wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30)).wrapping_add(i as u32);
+            mt[i] = 1_812_433_253u32
+                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+                .wrapping_add(i as u32);
         }
         LegacyMt19937 { mt, index: 624 }
     }
@@ -36,7 +38,8 @@ impl LegacyMt19937 {
         if self.index >= 624 {
             for k in 0..624 {
                 let y = (self.mt[k] & 0x8000_0000) | (self.mt[(k + 1) % 624] & 0x7fff_ffff);
-                self.mt[k] = self.mt[(k + 397) % 624] ^ (y >> 1) ^ if y & 1 == 1 { 0x9908_b0df } else { 0 };
+                self.mt[k] =
+                    self.mt[(k + 397) % 624] ^ (y >> 1) ^ if y & 1 == 1 { 0x9908_b0df } else { 0 };
             }
             self.index = 0;
         }
@@ -116,6 +119,9 @@ mod tests {
     fn reference_outputs_seed_5489() {
         // First outputs of the reference mt19937ar.c with init_genrand(5489).
         let mut g = LegacyMt19937::new(5489);
-        assert_eq!([g.next_u32(), g.next_u32(), g.next_u32()], [3_499_211_612, 581_869_302, 3_890_346_734]);
+        assert_eq!(
+            [g.next_u32(), g.next_u32(), g.next_u32()],
+            [3_499_211_612, 581_869_302, 3_890_346_734]
+        );
     }
 }

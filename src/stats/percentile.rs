@@ -45,7 +45,11 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     let (a, b) = (sorted[lo], sorted[hi]);
     let diff = b - a;
     // numpy's _lerp: a + diff*t, but b - diff*(1-t) when t >= 0.5.
-    if t >= 0.5 { b - diff * (1.0 - t) } else { a + diff * t }
+    if t >= 0.5 {
+        b - diff * (1.0 - t)
+    } else {
+        a + diff * t
+    }
 }
 
 #[cfg(test)]

@@ -45,7 +45,11 @@ pub struct PermutationOptions {
 
 impl Default for PermutationOptions {
     fn default() -> Self {
-        PermutationOptions { n_permutations: 1000, seed: 0, alternative: Alternative::TwoSided }
+        PermutationOptions {
+            n_permutations: 1000,
+            seed: 0,
+            alternative: Alternative::TwoSided,
+        }
     }
 }
 
@@ -110,12 +114,20 @@ pub fn permutation_indices(seed: u64, index: u64, n: usize, out: &mut Vec<usize>
 /// assert!(r.p_value < 0.05);
 /// assert_eq!(r.null.len(), 999);
 /// ```
-pub fn permutation_test<F>(n: usize, opts: &PermutationOptions, statistic: F) -> Result<PermutationResult>
+pub fn permutation_test<F>(
+    n: usize,
+    opts: &PermutationOptions,
+    statistic: F,
+) -> Result<PermutationResult>
 where
     F: Fn(&[usize]) -> f64 + Sync,
 {
     if opts.n_permutations == 0 {
-        return Err(Error::invalid("permutation options: n_permutations", ">= 1", "0"));
+        return Err(Error::invalid(
+            "permutation options: n_permutations",
+            ">= 1",
+            "0",
+        ));
     }
     let identity: Vec<usize> = (0..n).collect();
     let observed = statistic(&identity);
@@ -134,12 +146,23 @@ where
 }
 
 /// Summaries and p-value of an observed statistic against a computed null (NaN = unestimable).
-pub(crate) fn summarise_null(observed: f64, null: Vec<f64>, alternative: Alternative) -> PermutationResult {
+pub(crate) fn summarise_null(
+    observed: f64,
+    null: Vec<f64>,
+    alternative: Alternative,
+) -> PermutationResult {
     let finite: Vec<f64> = null.iter().copied().filter(|v| v.is_finite()).collect();
     let m = finite.len();
-    let mut meta = Meta { n_requested: null.len(), n_used: m, ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: null.len(),
+        n_used: m,
+        ..Meta::default()
+    };
     if m < null.len() {
-        meta.drop_item(format!("{} permutations", null.len() - m), "statistic not finite on the permuted data");
+        meta.drop_item(
+            format!("{} permutations", null.len() - m),
+            "statistic not finite on the permuted data",
+        );
     }
     let (null_mean, null_std) = if m == 0 {
         (f64::NAN, f64::NAN)
@@ -148,7 +171,11 @@ pub(crate) fn summarise_null(observed: f64, null: Vec<f64>, alternative: Alterna
         let var = finite.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / m as f64;
         (mean, var.sqrt())
     };
-    let z_score = if null_std > 0.0 { (observed - null_mean) / null_std } else { f64::NAN };
+    let z_score = if null_std > 0.0 {
+        (observed - null_mean) / null_std
+    } else {
+        f64::NAN
+    };
     let p_value = if m == 0 || !observed.is_finite() {
         meta.warn("p-value undefined: observed statistic or every null value is not finite");
         f64::NAN
@@ -165,7 +192,16 @@ pub(crate) fn summarise_null(observed: f64, null: Vec<f64>, alternative: Alterna
     if null_std.is_finite() && null_std == 0.0 {
         meta.warn("null distribution has zero spread: z-score undefined");
     }
-    PermutationResult { observed, null, n_valid: m, null_mean, null_std, z_score, p_value, meta }
+    PermutationResult {
+        observed,
+        null,
+        n_valid: m,
+        null_mean,
+        null_std,
+        z_score,
+        p_value,
+        meta,
+    }
 }
 
 #[cfg(test)]

@@ -35,7 +35,11 @@ pub fn rankdata(x: &[f64]) -> Vec<f64> {
 /// assert_eq!(out, vec![3.0, 1.0, 2.0]);
 /// ```
 pub fn rankdata_into(x: &[f64], order: &mut Vec<u32>, out: &mut [f64]) {
-    assert_eq!(out.len(), x.len(), "rankdata_into: output length must equal input length");
+    assert_eq!(
+        out.len(),
+        x.len(),
+        "rankdata_into: output length must equal input length"
+    );
     if x.iter().any(|v| v.is_nan()) {
         out.fill(f64::NAN);
         return;
@@ -94,7 +98,9 @@ mod tests {
         use rand::Rng as _;
         let mut rng = crate::stats::rng::stream(7, 0);
         for n in [1usize, 2, 5, 50, 333] {
-            let x: Vec<f64> = (0..n).map(|_| f64::from(rng.random_range(0..10u8))).collect();
+            let x: Vec<f64> = (0..n)
+                .map(|_| f64::from(rng.random_range(0..10u8)))
+                .collect();
             let s: f64 = rankdata(&x).iter().sum();
             assert_eq!(s, (n * (n + 1)) as f64 / 2.0);
         }

@@ -11,9 +11,17 @@ use crate::stats::rank::rankdata_into;
 
 /// Validates a trials × features matrix and its per-trial condition codes, and returns, for
 /// every code `0..=max`, its trials in ascending (session) order.
-pub(crate) fn trials_by_condition(x: ArrayView2<f64>, conditions: &[usize], context: &str) -> Result<Vec<Vec<usize>>> {
+pub(crate) fn trials_by_condition(
+    x: ArrayView2<f64>,
+    conditions: &[usize],
+    context: &str,
+) -> Result<Vec<Vec<usize>>> {
     if conditions.len() != x.nrows() {
-        return Err(Error::invalid(format!("{context}: conditions"), format!("one code per trial ({})", x.nrows()), format!("{} codes", conditions.len())));
+        return Err(Error::invalid(
+            format!("{context}: conditions"),
+            format!("one code per trial ({})", x.nrows()),
+            format!("{} codes", conditions.len()),
+        ));
     }
     check_finite(x, &format!("{context}: x"))?;
     let n_codes = conditions.iter().copied().max().map_or(0, |m| m + 1);
@@ -42,7 +50,12 @@ pub(crate) fn group_means(x: ArrayView2<f64>, sets: &[Vec<usize>]) -> Array2<f64
 /// published script and scipy. Correlation: the same on row-centred rows (centres `m` in
 /// place). Euclidean and squared Euclidean: direct differences. Allocation-free given
 /// `norms` and `out` with capacity, for the split loops.
-pub(crate) fn small_rdm_into(m: &mut Array2<f64>, metric: Metric, norms: &mut Vec<f64>, out: &mut Vec<f64>) {
+pub(crate) fn small_rdm_into(
+    m: &mut Array2<f64>,
+    metric: Metric,
+    norms: &mut Vec<f64>,
+    out: &mut Vec<f64>,
+) {
     let c = m.nrows();
     out.clear();
     match metric {
@@ -66,8 +79,17 @@ pub(crate) fn small_rdm_into(m: &mut Array2<f64>, metric: Metric, norms: &mut Ve
         Metric::Euclidean | Metric::SqEuclidean => {
             for i in 0..c {
                 for j in i + 1..c {
-                    let d2: f64 = m.row(i).iter().zip(m.row(j)).map(|(a, b)| (a - b) * (a - b)).sum();
-                    out.push(if metric == Metric::Euclidean { d2.sqrt() } else { d2 });
+                    let d2: f64 = m
+                        .row(i)
+                        .iter()
+                        .zip(m.row(j))
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum();
+                    out.push(if metric == Metric::Euclidean {
+                        d2.sqrt()
+                    } else {
+                        d2
+                    });
                 }
             }
         }
@@ -110,7 +132,12 @@ impl Undefined {
 /// The published script's RDM comparison: NaN if either RDM's population std is below `tol`
 /// (a NaN std passes that guard, then NaN propagates through the Spearman), else Spearman
 /// with average ranks.
-pub(crate) fn guarded_spearman(a: &[f64], b: &[f64], tol: f64, scratch: &mut RankScratch) -> std::result::Result<f64, Undefined> {
+pub(crate) fn guarded_spearman(
+    a: &[f64],
+    b: &[f64],
+    tol: f64,
+    scratch: &mut RankScratch,
+) -> std::result::Result<f64, Undefined> {
     let std = |v: &[f64]| {
         let n = v.len() as f64;
         let m = v.iter().sum::<f64>() / n;
@@ -127,5 +154,9 @@ pub(crate) fn guarded_spearman(a: &[f64], b: &[f64], tol: f64, scratch: &mut Ran
     rankdata_into(a, &mut scratch.order, &mut scratch.ra);
     rankdata_into(b, &mut scratch.order, &mut scratch.rb);
     let r = pearson_r(&scratch.ra, &scratch.rb);
-    if r.is_finite() { Ok(r) } else { Err(Undefined::NanDistance) }
+    if r.is_finite() {
+        Ok(r)
+    } else {
+        Err(Undefined::NanDistance)
+    }
 }

@@ -13,7 +13,9 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::conditions::{RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition};
+use super::conditions::{
+    RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition,
+};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::Metric;
@@ -64,7 +66,13 @@ pub struct CrossValidatedRsaOptions {
 
 impl Default for CrossValidatedRsaOptions {
     fn default() -> Self {
-        CrossValidatedRsaOptions { folds: Folds::SklearnKFold { k: 5, seed: 320 }, metric: Metric::Cosine, constant_std: 1e-10, min_conditions: 3, min_trials: 10 }
+        CrossValidatedRsaOptions {
+            folds: Folds::SklearnKFold { k: 5, seed: 320 },
+            metric: Metric::Cosine,
+            constant_std: 1e-10,
+            min_conditions: 3,
+            min_trials: 10,
+        }
     }
 }
 
@@ -90,11 +98,18 @@ pub struct CrossValidatedRsaResult {
 fn make_folds(n: usize, folds: &Folds) -> Result<Vec<Vec<usize>>> {
     match folds {
         Folds::KFold { k, .. } | Folds::SklearnKFold { k, .. } if *k < 2 || *k > n => {
-            Err(Error::invalid("cross_validated_rsa: k", format!("2 <= k <= n_trials ({n})"), k.to_string()))
+            Err(Error::invalid(
+                "cross_validated_rsa: k",
+                format!("2 <= k <= n_trials ({n})"),
+                k.to_string(),
+            ))
         }
         Folds::KFold { k, seed } => {
             let mut perm: Vec<usize> = (0..n).collect();
-            rng::shuffle(&mut perm, &mut rng::stream(rng::derive_seed(*seed, "cross_validated_rsa"), 0));
+            rng::shuffle(
+                &mut perm,
+                &mut rng::stream(rng::derive_seed(*seed, "cross_validated_rsa"), 0),
+            );
             let mut out = Vec::with_capacity(*k);
             let mut start = 0;
             for f in 0..*k {
@@ -109,10 +124,18 @@ fn make_folds(n: usize, folds: &Folds) -> Result<Vec<Vec<usize>>> {
         Folds::SklearnKFold { k, seed } => Ok(sklearn_kfold_test_folds(n, *k, *seed)),
         Folds::Explicit(v) => {
             if v.is_empty() {
-                return Err(Error::invalid("cross_validated_rsa: folds", "at least one fold", "none"));
+                return Err(Error::invalid(
+                    "cross_validated_rsa: folds",
+                    "at least one fold",
+                    "none",
+                ));
             }
             if let Some(&bad) = v.iter().flatten().find(|&&t| t >= n) {
-                return Err(Error::invalid("cross_validated_rsa: folds", format!("trial indices below {n}"), bad.to_string()));
+                return Err(Error::invalid(
+                    "cross_validated_rsa: folds",
+                    format!("trial indices below {n}"),
+                    bad.to_string(),
+                ));
             }
             Ok(v.iter()
                 .map(|f| {
@@ -142,13 +165,27 @@ fn make_folds(n: usize, folds: &Folds) -> Result<Vec<Vec<usize>>> {
 /// assert!((r.estimate - 1.0).abs() < 1e-12);
 /// assert_eq!(r.fold_scores.len(), 5);
 /// ```
-pub fn cross_validated_rsa(x: ArrayView2<f64>, conditions: &[usize], opts: &CrossValidatedRsaOptions) -> Result<CrossValidatedRsaResult> {
+pub fn cross_validated_rsa(
+    x: ArrayView2<f64>,
+    conditions: &[usize],
+    opts: &CrossValidatedRsaOptions,
+) -> Result<CrossValidatedRsaResult> {
     let by = trials_by_condition(x, conditions, "cross_validated_rsa")?;
     let n = x.nrows();
     let n_distinct = by.iter().filter(|t| !t.is_empty()).count();
     let folds = make_folds(n, &opts.folds)?;
-    let mut meta = Meta { n_requested: folds.len(), ..Meta::default() };
-    let mut result = CrossValidatedRsaResult { estimate: f64::NAN, fold_scores: Vec::new(), n_valid_folds: 0, folds: folds.clone(), fold_conditions: Vec::new(), meta: Meta::default() };
+    let mut meta = Meta {
+        n_requested: folds.len(),
+        ..Meta::default()
+    };
+    let mut result = CrossValidatedRsaResult {
+        estimate: f64::NAN,
+        fold_scores: Vec::new(),
+        n_valid_folds: 0,
+        folds: folds.clone(),
+        fold_conditions: Vec::new(),
+        meta: Meta::default(),
+    };
     let min_c = opts.min_conditions.max(2);
     if n_distinct < min_c || n < opts.min_trials {
         meta.warn(format!("{n_distinct} distinct conditions and {n} trials (need >= {min_c} and >= {}): cross-validated RSA undefined", opts.min_trials));
@@ -171,7 +208,13 @@ pub fn cross_validated_rsa(x: ArrayView2<f64>, conditions: &[usize], opts: &Cros
             }
         }
         let score = if keep.len() < min_c {
-            meta.drop_item(format!("fold {f}"), format!("{} conditions with training and test trials (< {min_c})", keep.len()));
+            meta.drop_item(
+                format!("fold {f}"),
+                format!(
+                    "{} conditions with training and test trials (< {min_c})",
+                    keep.len()
+                ),
+            );
             f64::NAN
         } else {
             let r_train = small_rdm(group_means(x, &train_sets), opts.metric);
@@ -187,7 +230,12 @@ pub fn cross_validated_rsa(x: ArrayView2<f64>, conditions: &[usize], opts: &Cros
         result.fold_scores.push(score);
         result.fold_conditions.push(keep);
     }
-    let finite: Vec<f64> = result.fold_scores.iter().copied().filter(|v| v.is_finite()).collect();
+    let finite: Vec<f64> = result
+        .fold_scores
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     result.n_valid_folds = finite.len();
     meta.n_used = finite.len();
     if finite.is_empty() {

@@ -17,7 +17,10 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::result::{Bootstrap, EPS, Handled, NanPolicy, StabilityResult, apply_nan_policy, check_ci, population_std, resampled_pair_index, spearman_value};
+use super::result::{
+    Bootstrap, EPS, Handled, NanPolicy, StabilityResult, apply_nan_policy, check_ci,
+    population_std, resampled_pair_index, spearman_value,
+};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, ZeroNorm, check_finite, rdm_with};
@@ -113,14 +116,20 @@ fn score_pair(a: Vec<f64>, b: Vec<f64>, policy: NanPolicy, meta: &mut Meta) -> R
                 return Ok(Score::Skipped);
             }
             let rho = spearman_value(&a, &b);
-            Ok(if rho.is_finite() { Score::Value(rho) } else { Score::Skipped })
+            Ok(if rho.is_finite() {
+                Score::Value(rho)
+            } else {
+                Score::Skipped
+            })
         }
     }
 }
 
 fn half_rdm(x: ArrayView2<f64>, cols: &[usize], metric: Metric) -> Vec<f64> {
     // Finite input was checked; ZeroNorm::Nan reproduces scipy's NaN for direction-less rows.
-    rdm_with(columns(x, cols).view(), metric, ZeroNorm::Nan).map(|r| r.into_condensed()).unwrap_or_default()
+    rdm_with(columns(x, cols).view(), metric, ZeroNorm::Nan)
+        .map(|r| r.into_condensed())
+        .unwrap_or_default()
 }
 
 /// Feature-split Shesha of `x` (samples × features), shesha-geometry's `feature_split`.
@@ -145,7 +154,11 @@ fn half_rdm(x: ArrayView2<f64>, cols: &[usize], metric: Metric) -> Vec<f64> {
 /// ```
 pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<StabilityResult> {
     if !matches!(opts.metric, Metric::Cosine | Metric::Correlation) {
-        return Err(Error::invalid("feature_split: metric", "cosine or correlation", opts.metric.name()));
+        return Err(Error::invalid(
+            "feature_split: metric",
+            "cosine or correlation",
+            opts.metric.name(),
+        ));
     }
     if opts.n_splits == 0 {
         return Err(Error::invalid("feature_split: n_splits", ">= 1", "0"));
@@ -155,23 +168,38 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
     let convergence = match opts.target_mc_se {
         None => {
             if opts.max_splits.is_some() {
-                return Err(Error::invalid("feature_split: max_splits", "only together with target_mc_se", "max_splits without target_mc_se"));
+                return Err(Error::invalid(
+                    "feature_split: max_splits",
+                    "only together with target_mc_se",
+                    "max_splits without target_mc_se",
+                ));
             }
             None
         }
         Some(t) => {
             if !(t > 0.0 && t.is_finite()) {
-                return Err(Error::invalid("feature_split: target_mc_se", "a finite positive number", t.to_string()));
+                return Err(Error::invalid(
+                    "feature_split: target_mc_se",
+                    "a finite positive number",
+                    t.to_string(),
+                ));
             }
             let limit = opts.max_splits.unwrap_or(opts.n_splits.max(500));
             if limit < opts.n_splits {
-                return Err(Error::invalid("feature_split: max_splits", format!(">= n_splits ({})", opts.n_splits), limit.to_string()));
+                return Err(Error::invalid(
+                    "feature_split: max_splits",
+                    format!(">= n_splits ({})", opts.n_splits),
+                    limit.to_string(),
+                ));
             }
             Some((t, limit))
         }
     };
     let (n, p) = x.dim();
-    let mut meta = Meta { n_requested: n, ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: n,
+        ..Meta::default()
+    };
     if n < 4 || p < 4 {
         meta.warn("feature_split requires at least 4 samples and 4 features.");
         return Ok(StabilityResult::deterministic(f64::NAN, meta).with_splits(Vec::new()));
@@ -180,7 +208,11 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
     let rows: Vec<usize> = match &opts.sample_rows {
         Some(r) => {
             if let Some(&bad) = r.iter().find(|&&i| i >= n) {
-                return Err(Error::invalid("feature_split: sample_rows", format!("row indices below {n}"), bad.to_string()));
+                return Err(Error::invalid(
+                    "feature_split: sample_rows",
+                    format!("row indices below {n}"),
+                    bad.to_string(),
+                ));
             }
             r.clone()
         }
@@ -190,7 +222,10 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
         },
     };
     if rows.len() < n {
-        meta.drop_item(format!("{} samples", n - rows.len()), format!("subsampled to max_samples = {}", rows.len()));
+        meta.drop_item(
+            format!("{} samples", n - rows.len()),
+            format!("subsampled to max_samples = {}", rows.len()),
+        );
     }
     meta.n_used = rows.len();
     let mut xs = x.select(Axis(0), &rows);
@@ -204,10 +239,22 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
 
     if let Some(parts) = &opts.partitions {
         if parts.is_empty() {
-            return Err(Error::invalid("feature_split: partitions", "at least one partition", "none"));
+            return Err(Error::invalid(
+                "feature_split: partitions",
+                "at least one partition",
+                "none",
+            ));
         }
-        if let Some(&bad) = parts.iter().flat_map(|(a, b)| a.iter().chain(b)).find(|&&j| j >= p) {
-            return Err(Error::invalid("feature_split: partitions", format!("feature indices below {p}"), bad.to_string()));
+        if let Some(&bad) = parts
+            .iter()
+            .flat_map(|(a, b)| a.iter().chain(b))
+            .find(|&&j| j >= p)
+        {
+            return Err(Error::invalid(
+                "feature_split: partitions",
+                format!("feature indices below {p}"),
+                bad.to_string(),
+            ));
         }
     }
     let partition = |i: usize| -> (Vec<usize>, Vec<usize>) {
@@ -237,7 +284,12 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
             .map(|i| {
                 let (a, b) = partition(i);
                 let mut m = Meta::default();
-                let s = score_pair(half_rdm(xs, &a, opts.metric), half_rdm(xs, &b, opts.metric), opts.nan_policy, &mut m);
+                let s = score_pair(
+                    half_rdm(xs, &a, opts.metric),
+                    half_rdm(xs, &b, opts.metric),
+                    opts.nan_policy,
+                    &mut m,
+                );
                 (s, m)
             })
             .collect();
@@ -246,32 +298,49 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
             meta.warnings.extend(m.warnings);
             match s? {
                 Score::Propagate => {
-                    meta.warn("Undefined distances propagated to the result (nan_policy='propagate').");
+                    meta.warn(
+                        "Undefined distances propagated to the result (nan_policy='propagate').",
+                    );
                     return Ok(StabilityResult::deterministic(f64::NAN, meta));
                 }
                 Score::Skipped => skipped += 1,
                 Score::Value(v) => scores.push(v),
             }
-            if let Some((target, _)) = convergence {
-                if drawn >= opts.n_splits && scores.len() >= 2 && sample_std(&scores) / (scores.len() as f64).sqrt() <= target {
-                    converged = Some(true);
-                    break 'outer;
-                }
+            if let Some((target, _)) = convergence
+                && drawn >= opts.n_splits
+                && scores.len() >= 2
+                && sample_std(&scores) / (scores.len() as f64).sqrt() <= target
+            {
+                converged = Some(true);
+                break 'outer;
             }
         }
     }
-    if let Some((target, limit)) = convergence {
-        if converged.is_none() {
-            converged = Some(false);
-            let se = if scores.len() >= 2 { sample_std(&scores) / (scores.len() as f64).sqrt() } else { f64::NAN };
-            meta.warn(format!("feature_split did not reach target_mc_se={target} after {drawn} partitions (max_splits={limit}); Monte Carlo SE is {se:.4}."));
-        }
+    if let Some((target, limit)) = convergence
+        && converged.is_none()
+    {
+        converged = Some(false);
+        let se = if scores.len() >= 2 {
+            sample_std(&scores) / (scores.len() as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        meta.warn(format!(
+            "feature_split did not reach target_mc_se={target} after {drawn} partitions \
+             (max_splits={limit}); Monte Carlo SE is {se:.4}."
+        ));
     }
     meta.warnings.dedup();
     if skipped > 0 {
-        meta.warn(format!("{skipped} of {drawn} feature partitions were unestimable and skipped."));
+        meta.warn(format!(
+            "{skipped} of {drawn} feature partitions were unestimable and skipped."
+        ));
     }
-    let estimate = if scores.is_empty() { f64::NAN } else { scores.iter().sum::<f64>() / scores.len() as f64 };
+    let estimate = if scores.is_empty() {
+        f64::NAN
+    } else {
+        scores.iter().sum::<f64>() / scores.len() as f64
+    };
     if scores.is_empty() {
         meta.warn("no feature partition gave a defined score");
     }
@@ -281,7 +350,9 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
     if !matches!(opts.bootstrap, Bootstrap::None) {
         let parts: Vec<(Vec<usize>, Vec<usize>)> = (0..drawn).map(partition).collect();
         let n_s = xs.nrows();
-        let draws = opts.bootstrap.run(n_s, |resample| bootstrap_draw(xs, resample, &parts, opts.metric, opts.nan_policy))?;
+        let draws = opts.bootstrap.run(n_s, |resample| {
+            bootstrap_draw(xs, resample, &parts, opts.metric, opts.nan_policy)
+        })?;
         result = result.with_bootstrap(&opts.bootstrap, draws, opts.ci);
     }
     Ok(result)
@@ -289,11 +360,20 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
 
 /// Mean partition score on one observation resample (NaN when none is defined or a partition
 /// propagates NaN).
-fn bootstrap_draw(xs: ArrayView2<f64>, resample: &[usize], parts: &[(Vec<usize>, Vec<usize>)], metric: Metric, policy: NanPolicy) -> f64 {
+fn bootstrap_draw(
+    xs: ArrayView2<f64>,
+    resample: &[usize],
+    parts: &[(Vec<usize>, Vec<usize>)],
+    metric: Metric,
+    policy: NanPolicy,
+) -> f64 {
     let mut unique = resample.to_vec();
     unique.sort_unstable();
     unique.dedup();
-    let inverse: Vec<usize> = resample.iter().map(|r| unique.binary_search(r).expect("r is in unique")).collect();
+    let inverse: Vec<usize> = resample
+        .iter()
+        .map(|r| unique.binary_search(r).expect("r is in unique"))
+        .collect();
     let xu = xs.select(Axis(0), &unique);
     let mut pairs = Vec::new();
     resampled_pair_index(&inverse, unique.len(), &mut pairs);
@@ -315,5 +395,9 @@ fn bootstrap_draw(xs: ArrayView2<f64>, resample: &[usize], parts: &[(Vec<usize>,
             Ok(Score::Propagate) | Err(_) => return f64::NAN,
         }
     }
-    if count == 0 { f64::NAN } else { sum / count as f64 }
+    if count == 0 {
+        f64::NAN
+    } else {
+        sum / count as f64
+    }
 }

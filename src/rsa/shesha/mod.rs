@@ -24,14 +24,20 @@ mod similarity;
 mod split_half;
 mod temporal;
 
-pub use cross_validated::{CrossValidatedRsaOptions, CrossValidatedRsaResult, Folds, cross_validated_rsa};
+pub use cross_validated::{
+    CrossValidatedRsaOptions, CrossValidatedRsaResult, Folds, cross_validated_rsa,
+};
 pub use feature_split::{FeatureSplitOptions, feature_split};
 pub use replicate::{ReplicateOptions, anchor_profile_stability, replicate_stability};
 pub use result::{Bootstrap, CorrelationMethod, NanPolicy, StabilityResult};
 pub use sample_split::{SAMPLE_SPLIT_WARNING, SampleSplitOptions, sample_split};
 pub use similarity::{ConstantRdm, SimilarityOptions, rdm_drift, rdm_similarity};
-pub use split_half::{Split, SplitHalfOptions, SplitHalfResult, WhitenedSplitHalfOptions, split_half, whitened_split_half};
+pub use split_half::{
+    Split, SplitHalfOptions, SplitHalfResult, WhitenedSplitHalfOptions, split_half,
+    whitened_split_half,
+};
 pub use temporal::{
-    CentroidDriftOptions, CentroidDriftResult, TemporalStabilityOptions, TemporalStabilityResult, TertileStabilityResult, centroid_drift, centroid_similarity,
-    tertile_stability, temporal_stability,
+    CentroidDriftOptions, CentroidDriftResult, TemporalStabilityOptions, TemporalStabilityResult,
+    TertileStabilityResult, centroid_drift, centroid_similarity, temporal_stability,
+    tertile_stability,
 };

@@ -8,7 +8,10 @@
 use ndarray::{ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::result::{Bootstrap, CorrelationMethod, NanPolicy, StabilityResult, check_ci, resampled_pair_index, rowwise_correlation};
+use super::result::{
+    Bootstrap, CorrelationMethod, NanPolicy, StabilityResult, check_ci, resampled_pair_index,
+    rowwise_correlation,
+};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, ZeroNorm, cdist, check_finite, rdm_with};
@@ -32,13 +35,23 @@ pub struct ReplicateOptions {
 
 impl Default for ReplicateOptions {
     fn default() -> Self {
-        ReplicateOptions { metric: Metric::Cosine, method: CorrelationMethod::Spearman, bootstrap: Bootstrap::None, ci: 0.95, nan_policy: NanPolicy::Raise }
+        ReplicateOptions {
+            metric: Metric::Cosine,
+            method: CorrelationMethod::Spearman,
+            bootstrap: Bootstrap::None,
+            ci: 0.95,
+            nan_policy: NanPolicy::Raise,
+        }
     }
 }
 
 pub(crate) fn check_metric(metric: Metric, context: &str) -> Result<()> {
     if metric == Metric::SqEuclidean {
-        return Err(Error::invalid(format!("{context}: metric"), "cosine, correlation or euclidean", "sqeuclidean"));
+        return Err(Error::invalid(
+            format!("{context}: metric"),
+            "cosine, correlation or euclidean",
+            "sqeuclidean",
+        ));
     }
     Ok(())
 }
@@ -47,15 +60,32 @@ fn check_pair(x_a: ArrayView2<f64>, x_b: ArrayView2<f64>, context: &str) -> Resu
     check_finite(x_a, &format!("{context}: x_a"))?;
     check_finite(x_b, &format!("{context}: x_b"))?;
     if x_a.nrows() != x_b.nrows() {
-        return Err(Error::invalid(format!("{context}: x_b"), format!("{} samples (as x_a)", x_a.nrows()), format!("{} samples", x_b.nrows())));
+        return Err(Error::invalid(
+            format!("{context}: x_b"),
+            format!("{} samples (as x_a)", x_a.nrows()),
+            format!("{} samples", x_b.nrows()),
+        ));
     }
     Ok(())
 }
 
+/// Aligned distances of two replicates and the mask of pairs defined in both.
+pub(crate) type PairDistances = (Vec<f64>, Vec<f64>, Vec<bool>);
+
 /// Distances of a and b with `nan_policy` applied pair-wise, keeping their shape: the filled
 /// vectors and a validity mask, or `None` for propagate.
-pub(crate) fn pair_policy(mut a: Vec<f64>, mut b: Vec<f64>, policy: NanPolicy, meta: &mut Meta, context: &str) -> Result<Option<(Vec<f64>, Vec<f64>, Vec<bool>)>> {
-    let n_bad = a.iter().zip(&b).filter(|(x, y)| !x.is_finite() || !y.is_finite()).count();
+pub(crate) fn pair_policy(
+    mut a: Vec<f64>,
+    mut b: Vec<f64>,
+    policy: NanPolicy,
+    meta: &mut Meta,
+    context: &str,
+) -> Result<Option<PairDistances>> {
+    let n_bad = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| !x.is_finite() || !y.is_finite())
+        .count();
     if n_bad > 0 {
         match policy {
             NanPolicy::Raise => {
@@ -74,10 +104,16 @@ pub(crate) fn pair_policy(mut a: Vec<f64>, mut b: Vec<f64>, policy: NanPolicy, m
                     }
                 }
             }
-            NanPolicy::Omit => meta.warn(format!("Omitted {n_bad} undefined distance pair(s) (nan_policy='omit').")),
+            NanPolicy::Omit => meta.warn(format!(
+                "Omitted {n_bad} undefined distance pair(s) (nan_policy='omit')."
+            )),
         }
     }
-    let valid = a.iter().zip(&b).map(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    let valid = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
     Ok(Some((a, b, valid)))
 }
 
@@ -85,11 +121,22 @@ const PROPAGATED: &str = "Undefined distances propagated to the result (nan_poli
 
 /// The duplicate-aware observation bootstrap of shesha-geometry (`_bootstrap_replicate`):
 /// per resample, the condensed entries of its distinct pairs (valid ones only), correlated.
-pub(crate) fn bootstrap_replicate(rdm_a: &[f64], rdm_b: &[f64], valid: &[bool], n: usize, method: CorrelationMethod, spec: &Bootstrap) -> Result<Vec<f64>> {
+pub(crate) fn bootstrap_replicate(
+    rdm_a: &[f64],
+    rdm_b: &[f64],
+    valid: &[bool],
+    n: usize,
+    method: CorrelationMethod,
+    spec: &Bootstrap,
+) -> Result<Vec<f64>> {
     spec.run(n, |rows| {
         let mut idx = Vec::new();
         resampled_pair_index(rows, n, &mut idx);
-        let (a, b): (Vec<f64>, Vec<f64>) = idx.iter().filter(|&&k| valid[k]).map(|&k| (rdm_a[k], rdm_b[k])).unzip();
+        let (a, b): (Vec<f64>, Vec<f64>) = idx
+            .iter()
+            .filter(|&&k| valid[k])
+            .map(|&k| (rdm_a[k], rdm_b[k]))
+            .unzip();
         rowwise_correlation(&a, &b, method)
     })
 }
@@ -110,47 +157,98 @@ pub(crate) fn bootstrap_replicate(rdm_a: &[f64], rdm_b: &[f64], valid: &[bool], 
 /// let r = replicate_stability(a.view(), b.view(), &ReplicateOptions::default()).unwrap();
 /// assert!((r.estimate - 1.0).abs() < 1e-12);
 /// ```
-pub fn replicate_stability(x_a: ArrayView2<f64>, x_b: ArrayView2<f64>, opts: &ReplicateOptions) -> Result<StabilityResult> {
+pub fn replicate_stability(
+    x_a: ArrayView2<f64>,
+    x_b: ArrayView2<f64>,
+    opts: &ReplicateOptions,
+) -> Result<StabilityResult> {
     check_metric(opts.metric, "replicate_stability")?;
     check_ci(opts.ci)?;
     check_pair(x_a, x_b, "replicate_stability")?;
     let n = x_a.nrows();
     if n < 3 {
-        return Err(Error::invalid("replicate_stability: x_a", "at least 3 matched observations", format!("{n}")));
+        return Err(Error::invalid(
+            "replicate_stability: x_a",
+            "at least 3 matched observations",
+            format!("{n}"),
+        ));
     }
-    let mut meta = Meta { n_requested: n, n_used: n, ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: n,
+        n_used: n,
+        ..Meta::default()
+    };
     let ra = rdm_with(x_a, opts.metric, ZeroNorm::Nan)?.into_condensed();
     let rb = rdm_with(x_b, opts.metric, ZeroNorm::Nan)?.into_condensed();
-    let Some((ra, rb, valid)) = pair_policy(ra, rb, opts.nan_policy, &mut meta, "replicate_stability")? else {
+    let Some((ra, rb, valid)) =
+        pair_policy(ra, rb, opts.nan_policy, &mut meta, "replicate_stability")?
+    else {
         meta.warn(PROPAGATED);
-        return Ok(StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(&opts.bootstrap, Vec::new(), opts.ci));
+        return Ok(
+            StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(
+                &opts.bootstrap,
+                Vec::new(),
+                opts.ci,
+            ),
+        );
     };
-    let (a, b): (Vec<f64>, Vec<f64>) = ra.iter().zip(&rb).zip(&valid).filter(|(_, v)| **v).map(|((x, y), _)| (*x, *y)).unzip();
+    let (a, b): (Vec<f64>, Vec<f64>) = ra
+        .iter()
+        .zip(&rb)
+        .zip(&valid)
+        .filter(|(_, v)| **v)
+        .map(|((x, y), _)| (*x, *y))
+        .unzip();
     let estimate = rowwise_correlation(&a, &b, opts.method);
     if estimate.is_nan() {
         meta.warn("RDM correlation undefined (fewer than 3 defined pairs or a constant RDM)");
     }
     let draws = bootstrap_replicate(&ra, &rb, &valid, n, opts.method, &opts.bootstrap)?;
-    Ok(StabilityResult::deterministic(estimate, meta).with_bootstrap(&opts.bootstrap, draws, opts.ci))
+    Ok(
+        StabilityResult::deterministic(estimate, meta).with_bootstrap(
+            &opts.bootstrap,
+            draws,
+            opts.ci,
+        ),
+    )
 }
 
 fn check_indices(v: &[usize], n: usize, name: &str) -> Result<()> {
     if v.is_empty() {
-        return Err(Error::invalid(format!("anchor_profile_stability: {name}"), "a non-empty list of row indices", "empty"));
+        return Err(Error::invalid(
+            format!("anchor_profile_stability: {name}"),
+            "a non-empty list of row indices",
+            "empty",
+        ));
     }
     if let Some(&bad) = v.iter().find(|&&i| i >= n) {
-        return Err(Error::invalid(format!("anchor_profile_stability: {name}"), format!("indices in [0, {n})"), bad.to_string()));
+        return Err(Error::invalid(
+            format!("anchor_profile_stability: {name}"),
+            format!("indices in [0, {n})"),
+            bad.to_string(),
+        ));
     }
     let mut s = v.to_vec();
     s.sort_unstable();
     if s.windows(2).any(|w| w[0] == w[1]) {
-        return Err(Error::invalid(format!("anchor_profile_stability: {name}"), "no duplicates", "a duplicate index"));
+        return Err(Error::invalid(
+            format!("anchor_profile_stability: {name}"),
+            "no duplicates",
+            "a duplicate index",
+        ));
     }
     Ok(())
 }
 
 /// Per-anchor correlation of its profiles over the probes valid in both replicates.
-fn anchor_scores(da: &[f64], db: &[f64], valid: &[bool], n_probes: usize, columns: &[usize], method: CorrelationMethod) -> Vec<f64> {
+fn anchor_scores(
+    da: &[f64],
+    db: &[f64],
+    valid: &[bool],
+    n_probes: usize,
+    columns: &[usize],
+    method: CorrelationMethod,
+) -> Vec<f64> {
     let n_anchors = da.len() / n_probes;
     (0..n_anchors)
         .map(|r| {
@@ -186,7 +284,13 @@ fn anchor_scores(da: &[f64], db: &[f64], valid: &[bool], n_probes: usize, column
 /// assert!((r.estimate - 1.0).abs() < 1e-12);
 /// assert_eq!(r.split_scores.len(), 2);
 /// ```
-pub fn anchor_profile_stability(x_a: ArrayView2<f64>, x_b: ArrayView2<f64>, anchors: &[usize], probes: Option<&[usize]>, opts: &ReplicateOptions) -> Result<StabilityResult> {
+pub fn anchor_profile_stability(
+    x_a: ArrayView2<f64>,
+    x_b: ArrayView2<f64>,
+    anchors: &[usize],
+    probes: Option<&[usize]>,
+    opts: &ReplicateOptions,
+) -> Result<StabilityResult> {
     check_metric(opts.metric, "anchor_profile_stability")?;
     check_ci(opts.ci)?;
     check_pair(x_a, x_b, "anchor_profile_stability")?;
@@ -196,20 +300,51 @@ pub fn anchor_profile_stability(x_a: ArrayView2<f64>, x_b: ArrayView2<f64>, anch
         Some(p) => {
             check_indices(p, n, "probes")?;
             if p.iter().any(|i| anchors.contains(i)) {
-                return Err(Error::invalid("anchor_profile_stability: probes", "disjoint from anchors", "an index in both"));
+                return Err(Error::invalid(
+                    "anchor_profile_stability: probes",
+                    "disjoint from anchors",
+                    "an index in both",
+                ));
             }
             p.to_vec()
         }
         None => (0..n).filter(|i| !anchors.contains(i)).collect(),
     };
     if probes.len() < 3 {
-        return Err(Error::invalid("anchor_profile_stability: probes", "at least 3 probe observations", probes.len().to_string()));
+        return Err(Error::invalid(
+            "anchor_profile_stability: probes",
+            "at least 3 probe observations",
+            probes.len().to_string(),
+        ));
     }
-    let mut meta = Meta { n_requested: anchors.len(), ..Meta::default() };
-    let d = |x: ArrayView2<f64>| cdist(x.select(Axis(0), anchors).view(), x.select(Axis(0), &probes).view(), opts.metric).map(|m| m.iter().copied().collect::<Vec<f64>>());
-    let Some((da, db, valid)) = pair_policy(d(x_a)?, d(x_b)?, opts.nan_policy, &mut meta, "anchor_profile_stability")? else {
+    let mut meta = Meta {
+        n_requested: anchors.len(),
+        ..Meta::default()
+    };
+    let d = |x: ArrayView2<f64>| {
+        cdist(
+            x.select(Axis(0), anchors).view(),
+            x.select(Axis(0), &probes).view(),
+            opts.metric,
+        )
+        .map(|m| m.iter().copied().collect::<Vec<f64>>())
+    };
+    let Some((da, db, valid)) = pair_policy(
+        d(x_a)?,
+        d(x_b)?,
+        opts.nan_policy,
+        &mut meta,
+        "anchor_profile_stability",
+    )?
+    else {
         meta.warn(PROPAGATED);
-        return Ok(StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(&opts.bootstrap, Vec::new(), opts.ci));
+        return Ok(
+            StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(
+                &opts.bootstrap,
+                Vec::new(),
+                opts.ci,
+            ),
+        );
     };
     let np = probes.len();
     let all: Vec<usize> = (0..np).collect();
@@ -217,19 +352,41 @@ pub fn anchor_profile_stability(x_a: ArrayView2<f64>, x_b: ArrayView2<f64>, anch
     let defined: Vec<f64> = scores.iter().copied().filter(|v| v.is_finite()).collect();
     meta.n_used = defined.len();
     if defined.len() < scores.len() {
-        meta.warn(format!("{} of {} anchors had an unestimable profile and were excluded.", scores.len() - defined.len(), scores.len()));
+        meta.warn(format!(
+            "{} of {} anchors had an unestimable profile and were excluded.",
+            scores.len() - defined.len(),
+            scores.len()
+        ));
         for (k, s) in scores.iter().enumerate() {
             if !s.is_finite() {
-                meta.drop_item(format!("anchor row {}", anchors[k]), "constant or too short distance profile");
+                meta.drop_item(
+                    format!("anchor row {}", anchors[k]),
+                    "constant or too short distance profile",
+                );
             }
         }
     }
-    let estimate = if defined.is_empty() { f64::NAN } else { defined.iter().sum::<f64>() / defined.len() as f64 };
+    let estimate = if defined.is_empty() {
+        f64::NAN
+    } else {
+        defined.iter().sum::<f64>() / defined.len() as f64
+    };
     let draws = opts.bootstrap.run(np, |cols| {
-        let per: Vec<f64> = anchor_scores(&da, &db, &valid, np, cols, opts.method).into_iter().filter(|v| v.is_finite()).collect();
-        if per.is_empty() { f64::NAN } else { per.iter().sum::<f64>() / per.len() as f64 }
+        let per: Vec<f64> = anchor_scores(&da, &db, &valid, np, cols, opts.method)
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .collect();
+        if per.is_empty() {
+            f64::NAN
+        } else {
+            per.iter().sum::<f64>() / per.len() as f64
+        }
     })?;
-    let mut result = StabilityResult::deterministic(estimate, meta).with_bootstrap(&opts.bootstrap, draws, opts.ci);
+    let mut result = StabilityResult::deterministic(estimate, meta).with_bootstrap(
+        &opts.bootstrap,
+        draws,
+        opts.ci,
+    );
     result.split_scores = scores;
     Ok(result)
 }

@@ -76,9 +76,17 @@ impl Bootstrap {
                 )
                 .collect()),
             Bootstrap::Explicit(resamples) => {
-                if let Some((k, bad)) = resamples.iter().enumerate().find(|(_, r)| r.iter().any(|&i| i >= n_items)) {
+                if let Some((k, bad)) = resamples
+                    .iter()
+                    .enumerate()
+                    .find(|(_, r)| r.iter().any(|&i| i >= n_items))
+                {
                     let worst = bad.iter().max().copied().unwrap_or(0);
-                    return Err(Error::invalid(format!("bootstrap resample {k}"), format!("indices below {n_items}"), format!("index {worst}")));
+                    return Err(Error::invalid(
+                        format!("bootstrap resample {k}"),
+                        format!("indices below {n_items}"),
+                        format!("index {worst}"),
+                    ));
                 }
                 Ok(resamples.par_iter().map(|r| score(r)).collect())
             }
@@ -148,9 +156,16 @@ impl StabilityResult {
         let finite: Vec<f64> = draws.into_iter().filter(|v| v.is_finite()).collect();
         let requested = spec.n();
         if finite.len() < requested {
-            self.meta.warn(format!("{} of {requested} bootstrap resamples were unestimable and skipped.", requested - finite.len()));
+            self.meta.warn(format!(
+                "{} of {requested} bootstrap resamples were unestimable and skipped.",
+                requested - finite.len()
+            ));
         }
-        let (lo, hi) = if finite.is_empty() { (f64::NAN, f64::NAN) } else { percentile_interval(&finite, ci) };
+        let (lo, hi) = if finite.is_empty() {
+            (f64::NAN, f64::NAN)
+        } else {
+            percentile_interval(&finite, ci)
+        };
         self.ci_low = lo;
         self.ci_high = hi;
         self.ci_level = Some(ci);
@@ -161,7 +176,11 @@ impl StabilityResult {
     /// Sets per-split scores, their SD and the Monte Carlo SE.
     pub(crate) fn with_splits(mut self, scores: Vec<f64>) -> Self {
         let sd = sample_std(&scores);
-        self.monte_carlo_se = if scores.len() >= 2 { sd / (scores.len() as f64).sqrt() } else { f64::NAN };
+        self.monte_carlo_se = if scores.len() >= 2 {
+            sd / (scores.len() as f64).sqrt()
+        } else {
+            f64::NAN
+        };
         self.partition_sd = sd;
         self.n_valid_splits = Some(scores.len());
         self.split_scores = scores;
@@ -189,8 +208,18 @@ pub(crate) enum Handled {
 
 /// shesha-geometry's `apply_nan_policy` for two aligned vectors: `raise` errors, `replace`
 /// fills 1.0, `omit` drops entries undefined in either, `propagate` signals NaN.
-pub(crate) fn apply_nan_policy(a: Vec<f64>, b: Vec<f64>, policy: NanPolicy, meta: &mut Meta, context: &str) -> Result<Handled> {
-    let n_bad = a.iter().zip(&b).filter(|(x, y)| !x.is_finite() || !y.is_finite()).count();
+pub(crate) fn apply_nan_policy(
+    a: Vec<f64>,
+    b: Vec<f64>,
+    policy: NanPolicy,
+    meta: &mut Meta,
+    context: &str,
+) -> Result<Handled> {
+    let n_bad = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| !x.is_finite() || !y.is_finite())
+        .count();
     if n_bad == 0 {
         return Ok(Handled::Use(a, b));
     }
@@ -198,17 +227,29 @@ pub(crate) fn apply_nan_policy(a: Vec<f64>, b: Vec<f64>, policy: NanPolicy, meta
         NanPolicy::Raise => Err(Error::invalid(
             format!("{context}: nan_policy"),
             "only defined distances (or nan_policy omit / propagate / replace)",
-            format!("{n_bad} undefined distances (zero or constant vectors under cosine or correlation distance)"),
+            format!(
+                "{n_bad} undefined distances (zero or constant vectors under cosine or correlation distance)"
+            ),
         )),
         NanPolicy::Propagate => Ok(Handled::Propagate),
         NanPolicy::Replace => {
             meta.warn("Undefined distances were replaced with 1.0 (nan_policy='replace'); this treats undefined pairs as maximally dissimilar and can invent structure.");
-            let fill = |v: Vec<f64>| v.into_iter().map(|x| if x.is_finite() { x } else { 1.0 }).collect();
+            let fill = |v: Vec<f64>| {
+                v.into_iter()
+                    .map(|x| if x.is_finite() { x } else { 1.0 })
+                    .collect()
+            };
             Ok(Handled::Use(fill(a), fill(b)))
         }
         NanPolicy::Omit => {
-            meta.warn(format!("Omitted {n_bad} undefined distance pair(s) (nan_policy='omit')."));
-            let (a, b) = a.into_iter().zip(b).filter(|(x, y)| x.is_finite() && y.is_finite()).unzip();
+            meta.warn(format!(
+                "Omitted {n_bad} undefined distance pair(s) (nan_policy='omit')."
+            ));
+            let (a, b) = a
+                .into_iter()
+                .zip(b)
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .unzip();
             Ok(Handled::Use(a, b))
         }
     }
@@ -236,7 +277,9 @@ pub(crate) fn spearman_value(a: &[f64], b: &[f64]) -> f64 {
 /// shesha-geometry's `rowwise_correlation` for one pair of vectors: NaN with fewer than 3
 /// entries or when either has (population) std < 1e-12; else Spearman/Pearson clipped to [−1, 1].
 pub(crate) fn rowwise_correlation(a: &[f64], b: &[f64], method: CorrelationMethod) -> f64 {
-    if a.len() < 3 || !(population_std(a) >= EPS) || !(population_std(b) >= EPS) {
+    // `is_nan() ||` keeps a NaN std (NaN input) undefined, as numpy's `>=` does.
+    let (sa, sb) = (population_std(a), population_std(b));
+    if a.len() < 3 || sa.is_nan() || sb.is_nan() || sa < EPS || sb < EPS {
         return f64::NAN;
     }
     match method {

@@ -16,7 +16,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::feature_split::subsample;
-use super::result::{EPS, Handled, NanPolicy, StabilityResult, apply_nan_policy, population_std, spearman_value};
+use super::result::{
+    EPS, Handled, NanPolicy, StabilityResult, apply_nan_policy, population_std, spearman_value,
+};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, ZeroNorm, check_finite, rdm_with};
@@ -79,17 +81,28 @@ impl Default for SampleSplitOptions {
 /// ```
 pub fn sample_split(x: ArrayView2<f64>, opts: &SampleSplitOptions) -> Result<StabilityResult> {
     if !matches!(opts.metric, Metric::Cosine | Metric::Correlation) {
-        return Err(Error::invalid("sample_split: metric", "cosine or correlation", opts.metric.name()));
+        return Err(Error::invalid(
+            "sample_split: metric",
+            "cosine or correlation",
+            opts.metric.name(),
+        ));
     }
     if !(opts.subsample_fraction > 0.0 && opts.subsample_fraction <= 1.0) {
-        return Err(Error::invalid("sample_split: subsample_fraction", "a value in (0, 1]", opts.subsample_fraction.to_string()));
+        return Err(Error::invalid(
+            "sample_split: subsample_fraction",
+            "a value in (0, 1]",
+            opts.subsample_fraction.to_string(),
+        ));
     }
     if opts.n_splits == 0 {
         return Err(Error::invalid("sample_split: n_splits", ">= 1", "0"));
     }
     check_finite(x, "sample_split: x")?;
     let n = x.nrows();
-    let mut meta = Meta { n_requested: n, ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: n,
+        ..Meta::default()
+    };
     meta.warn(SAMPLE_SPLIT_WARNING);
     if n < 10 {
         meta.warn("sample_split requires at least 10 samples.");
@@ -103,7 +116,11 @@ pub fn sample_split(x: ArrayView2<f64>, opts: &SampleSplitOptions) -> Result<Sta
         },
     };
     if let Some(&bad) = rows.iter().find(|&&i| i >= n) {
-        return Err(Error::invalid("sample_split: sample_rows", format!("row indices below {n}"), bad.to_string()));
+        return Err(Error::invalid(
+            "sample_split: sample_rows",
+            format!("row indices below {n}"),
+            bad.to_string(),
+        ));
     }
     let xs = x.select(Axis(0), &rows);
     let ns = xs.nrows();
@@ -119,22 +136,41 @@ pub fn sample_split(x: ArrayView2<f64>, opts: &SampleSplitOptions) -> Result<Sta
             Some(s) => s[i].clone(),
             None => {
                 let s = rng::derive_seed(opts.seed, "sample_split/split");
-                (subsample(ns, m, s, &format!("{i}/a")), subsample(ns, m, s, &format!("{i}/b")))
+                (
+                    subsample(ns, m, s, &format!("{i}/a")),
+                    subsample(ns, m, s, &format!("{i}/b")),
+                )
             }
         }
     };
-    if let Some(s) = &opts.splits {
-        if let Some(&bad) = s.iter().flat_map(|(a, b)| a.iter().chain(b)).find(|&&i| i >= ns) {
-            return Err(Error::invalid("sample_split: splits", format!("indices below {ns}"), bad.to_string()));
-        }
+    if let Some(s) = &opts.splits
+        && let Some(&bad) = s
+            .iter()
+            .flat_map(|(a, b)| a.iter().chain(b))
+            .find(|&&i| i >= ns)
+    {
+        return Err(Error::invalid(
+            "sample_split: splits",
+            format!("indices below {ns}"),
+            bad.to_string(),
+        ));
     }
-    let rdm_of = |idx: &[usize]| rdm_with(xs.select(Axis(0), idx).view(), opts.metric, ZeroNorm::Nan).map(|r| r.into_condensed());
+    let rdm_of = |idx: &[usize]| {
+        rdm_with(xs.select(Axis(0), idx).view(), opts.metric, ZeroNorm::Nan)
+            .map(|r| r.into_condensed())
+    };
     let outcomes: Vec<Result<(Option<f64>, bool, Meta)>> = (0..n_splits)
         .into_par_iter()
         .map(|i| {
             let (a, b) = split(i);
             let mut m = Meta::default();
-            match apply_nan_policy(rdm_of(&a)?, rdm_of(&b)?, opts.nan_policy, &mut m, "sample_split")? {
+            match apply_nan_policy(
+                rdm_of(&a)?,
+                rdm_of(&b)?,
+                opts.nan_policy,
+                &mut m,
+                "sample_split",
+            )? {
                 Handled::Propagate => Ok((None, true, m)),
                 Handled::Use(ra, rb) => {
                     if ra.len() < 2 || population_std(&ra) < EPS || population_std(&rb) < EPS {
@@ -157,6 +193,10 @@ pub fn sample_split(x: ArrayView2<f64>, opts: &SampleSplitOptions) -> Result<Sta
         scores.extend(s);
     }
     meta.warnings.dedup();
-    let estimate = if scores.is_empty() { f64::NAN } else { scores.iter().sum::<f64>() / scores.len() as f64 };
+    let estimate = if scores.is_empty() {
+        f64::NAN
+    } else {
+        scores.iter().sum::<f64>() / scores.len() as f64
+    };
     Ok(StabilityResult::deterministic(estimate, meta).with_splits(scores))
 }

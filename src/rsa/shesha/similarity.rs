@@ -15,7 +15,10 @@ use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
 use super::replicate::{bootstrap_replicate, check_metric, pair_policy};
-use super::result::{Bootstrap, CorrelationMethod, EPS, NanPolicy, StabilityResult, check_ci, population_std, spearman_value};
+use super::result::{
+    Bootstrap, CorrelationMethod, EPS, NanPolicy, StabilityResult, check_ci, population_std,
+    spearman_value,
+};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, ZeroNorm, check_finite, rdm_with};
@@ -78,7 +81,11 @@ impl Default for SimilarityOptions {
 /// let r = rdm_similarity(x.view(), (&x * 2.0).view(), &SimilarityOptions::default()).unwrap();
 /// assert!((r.estimate - 1.0).abs() < 1e-12);
 /// ```
-pub fn rdm_similarity(x: ArrayView2<f64>, y: ArrayView2<f64>, opts: &SimilarityOptions) -> Result<StabilityResult> {
+pub fn rdm_similarity(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    opts: &SimilarityOptions,
+) -> Result<StabilityResult> {
     similarity_impl(x, y, opts, false)
 }
 
@@ -95,11 +102,20 @@ pub fn rdm_similarity(x: ArrayView2<f64>, y: ArrayView2<f64>, opts: &SimilarityO
 /// let r = rdm_drift(x.view(), x.view(), &SimilarityOptions::default()).unwrap();
 /// assert!(r.estimate.abs() < 1e-12);
 /// ```
-pub fn rdm_drift(x: ArrayView2<f64>, y: ArrayView2<f64>, opts: &SimilarityOptions) -> Result<StabilityResult> {
+pub fn rdm_drift(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    opts: &SimilarityOptions,
+) -> Result<StabilityResult> {
     similarity_impl(x, y, opts, true)
 }
 
-fn similarity_impl(x: ArrayView2<f64>, y: ArrayView2<f64>, opts: &SimilarityOptions, drift: bool) -> Result<StabilityResult> {
+fn similarity_impl(
+    x: ArrayView2<f64>,
+    y: ArrayView2<f64>,
+    opts: &SimilarityOptions,
+    drift: bool,
+) -> Result<StabilityResult> {
     let name = if drift { "rdm_drift" } else { "rdm_similarity" };
     check_metric(opts.metric, name)?;
     check_ci(opts.ci)?;
@@ -107,31 +123,69 @@ fn similarity_impl(x: ArrayView2<f64>, y: ArrayView2<f64>, opts: &SimilarityOpti
     check_finite(y, &format!("{name}: y"))?;
     let n = x.nrows();
     if y.nrows() != n {
-        return Err(Error::invalid(format!("{name}: y"), format!("{n} samples (as x)"), format!("{} samples", y.nrows())));
+        return Err(Error::invalid(
+            format!("{name}: y"),
+            format!("{n} samples (as x)"),
+            format!("{} samples", y.nrows()),
+        ));
     }
-    let mut meta = Meta { n_requested: n, n_used: n, ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: n,
+        n_used: n,
+        ..Meta::default()
+    };
     if n < 3 {
         meta.warn("fewer than 3 samples: RDM similarity undefined");
-        return Ok(StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(&opts.bootstrap, Vec::new(), opts.ci));
+        return Ok(
+            StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(
+                &opts.bootstrap,
+                Vec::new(),
+                opts.ci,
+            ),
+        );
     }
     let rx = rdm_with(x, opts.metric, ZeroNorm::Nan)?.into_condensed();
     let ry = rdm_with(y, opts.metric, ZeroNorm::Nan)?.into_condensed();
     let Some((rx, ry, valid)) = pair_policy(rx, ry, opts.nan_policy, &mut meta, name)? else {
         meta.warn("Undefined distances propagated to the result (nan_policy='propagate').");
-        return Ok(StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(&opts.bootstrap, Vec::new(), opts.ci));
+        return Ok(
+            StabilityResult::deterministic(f64::NAN, meta).with_bootstrap(
+                &opts.bootstrap,
+                Vec::new(),
+                opts.ci,
+            ),
+        );
     };
-    let (a, b): (Vec<f64>, Vec<f64>) = rx.iter().zip(&ry).zip(&valid).filter(|(_, v)| **v).map(|((p, q), _)| (*p, *q)).unzip();
+    let (a, b): (Vec<f64>, Vec<f64>) = rx
+        .iter()
+        .zip(&ry)
+        .zip(&valid)
+        .filter(|(_, v)| **v)
+        .map(|((p, q), _)| (*p, *q))
+        .unzip();
     let sim = correlate_rdms(&a, &b, opts.method, opts.constant_rdm, &mut meta);
     let estimate = if drift { 1.0 - sim } else { sim };
     let mut draws = bootstrap_replicate(&rx, &ry, &valid, n, opts.method, &opts.bootstrap)?;
     if drift {
         draws.iter_mut().for_each(|d| *d = 1.0 - *d);
     }
-    Ok(StabilityResult::deterministic(estimate, meta).with_bootstrap(&opts.bootstrap, draws, opts.ci))
+    Ok(
+        StabilityResult::deterministic(estimate, meta).with_bootstrap(
+            &opts.bootstrap,
+            draws,
+            opts.ci,
+        ),
+    )
 }
 
 /// shesha-geometry's `correlate_rdms` with the constant-RDM rule made explicit.
-fn correlate_rdms(a: &[f64], b: &[f64], method: CorrelationMethod, constant: ConstantRdm, meta: &mut Meta) -> f64 {
+fn correlate_rdms(
+    a: &[f64],
+    b: &[f64],
+    method: CorrelationMethod,
+    constant: ConstantRdm,
+    meta: &mut Meta,
+) -> f64 {
     if a.len() < 2 {
         meta.warn("fewer than 2 defined RDM entries: similarity undefined");
         return f64::NAN;

@@ -25,7 +25,9 @@ use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::conditions::{RankScratch, group_means, guarded_spearman, small_rdm, small_rdm_into, trials_by_condition};
+use super::conditions::{
+    RankScratch, group_means, guarded_spearman, small_rdm, small_rdm_into, trials_by_condition,
+};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, Rdm};
@@ -67,7 +69,14 @@ pub struct SplitHalfOptions {
 
 impl Default for SplitHalfOptions {
     fn default() -> Self {
-        SplitHalfOptions { split: Split::OddEven, metric: Metric::Cosine, seed: 320, spearman_brown: false, min_conditions: 3, constant_std: 1e-10 }
+        SplitHalfOptions {
+            split: Split::OddEven,
+            metric: Metric::Cosine,
+            seed: 320,
+            spearman_brown: false,
+            min_conditions: 3,
+            constant_std: 1e-10,
+        }
     }
 }
 
@@ -120,7 +129,11 @@ pub struct SplitHalfResult {
 
 /// Selects conditions: returns kept codes and records dropped ones. `extra(c)` may reject a
 /// condition with ≥ 2 trials (returning the reason).
-pub(crate) fn select_conditions(by: &[Vec<usize>], meta: &mut Meta, extra: impl Fn(&[usize]) -> Option<String>) -> Vec<usize> {
+pub(crate) fn select_conditions(
+    by: &[Vec<usize>],
+    meta: &mut Meta,
+    extra: impl Fn(&[usize]) -> Option<String>,
+) -> Vec<usize> {
     let mut keep = Vec::new();
     for (c, trials) in by.iter().enumerate() {
         if trials.is_empty() {
@@ -150,9 +163,19 @@ fn odd_even_extra(trials: &[usize]) -> Option<String> {
 }
 
 /// The odd/even halves' condition means over the kept conditions.
-pub(crate) fn odd_even_means(x: ArrayView2<f64>, by: &[Vec<usize>], keep: &[usize]) -> (Array2<f64>, Array2<f64>) {
-    let first: Vec<Vec<usize>> = keep.iter().map(|&c| by[c].iter().copied().filter(|t| t % 2 == 0).collect()).collect();
-    let second: Vec<Vec<usize>> = keep.iter().map(|&c| by[c].iter().copied().filter(|t| t % 2 == 1).collect()).collect();
+pub(crate) fn odd_even_means(
+    x: ArrayView2<f64>,
+    by: &[Vec<usize>],
+    keep: &[usize],
+) -> (Array2<f64>, Array2<f64>) {
+    let first: Vec<Vec<usize>> = keep
+        .iter()
+        .map(|&c| by[c].iter().copied().filter(|t| t % 2 == 0).collect())
+        .collect();
+    let second: Vec<Vec<usize>> = keep
+        .iter()
+        .map(|&c| by[c].iter().copied().filter(|t| t % 2 == 1).collect())
+        .collect();
     (group_means(x, &first), group_means(x, &second))
 }
 
@@ -172,19 +195,23 @@ fn labelled(condensed: Vec<f64>, keep: &[usize]) -> Rdm {
 /// ```
 /// use ndarray::Array2;
 /// use neuropop::rsa::shesha::{split_half, SplitHalfOptions};
-/// // 4 conditions with distinct mean patterns, 6 trials each, plus a little trial noise.
-/// let conditions: Vec<usize> = (0..24).map(|t| t % 4).collect();
-/// let x = Array2::from_shape_fn((24, 5), |(t, j)| {
+/// // 5 conditions with distinct mean patterns, 6 trials each, plus a little trial noise.
+/// let conditions: Vec<usize> = (0..30).map(|t| t % 5).collect();
+/// let x = Array2::from_shape_fn((30, 5), |(t, j)| {
 ///     let c = conditions[t] as f64;
 ///     1.0 + (c * (j as f64 + 1.0)).sin() + 0.01 * ((t * 7 + j) % 3) as f64
 /// });
 /// let r = split_half(x.view(), &conditions, &SplitHalfOptions::default()).unwrap();
 /// assert!(r.estimate > 0.9);
-/// assert_eq!(r.conditions, vec![0, 1, 2, 3]);
+/// assert_eq!(r.conditions, vec![0, 1, 2, 3, 4]);
 /// let random = split_half(x.view(), &conditions, &SplitHalfOptions::default().with_random_splits(50)).unwrap();
 /// assert_eq!(random.split_scores.len(), 50);
 /// ```
-pub fn split_half(x: ArrayView2<f64>, conditions: &[usize], opts: &SplitHalfOptions) -> Result<SplitHalfResult> {
+pub fn split_half(
+    x: ArrayView2<f64>,
+    conditions: &[usize],
+    opts: &SplitHalfOptions,
+) -> Result<SplitHalfResult> {
     let by = trials_by_condition(x, conditions, "split_half")?;
     let mut meta = Meta::default();
     let keep = match opts.split {
@@ -207,7 +234,11 @@ pub fn split_half(x: ArrayView2<f64>, conditions: &[usize], opts: &SplitHalfOpti
         meta,
     };
     if keep.len() < opts.min_conditions.max(2) {
-        result.meta.warn(format!("{} usable conditions (< {}): split-half undefined", keep.len(), opts.min_conditions.max(2)));
+        result.meta.warn(format!(
+            "{} usable conditions (< {}): split-half undefined",
+            keep.len(),
+            opts.min_conditions.max(2)
+        ));
         return Ok(result);
     }
     match opts.split {
@@ -230,13 +261,21 @@ pub fn split_half(x: ArrayView2<f64>, conditions: &[usize], opts: &SplitHalfOpti
             let scores = random_split_scores(x, &by, &keep, opts, n_splits);
             let finite: Vec<f64> = scores.iter().copied().filter(|v| v.is_finite()).collect();
             if finite.len() < scores.len() {
-                result.meta.warn(format!("{} of {} random splits undefined (constant RDM or zero-norm condition mean)", scores.len() - finite.len(), scores.len()));
+                result.meta.warn(format!(
+                    "{} of {} random splits undefined (constant RDM or zero-norm condition mean)",
+                    scores.len() - finite.len(),
+                    scores.len()
+                ));
             }
             result.n_valid_splits = finite.len();
             if !finite.is_empty() {
                 result.estimate = finite.iter().sum::<f64>() / finite.len() as f64;
             }
-            result.monte_carlo_se = if finite.len() >= 2 { sample_std(&finite) / (finite.len() as f64).sqrt() } else { f64::NAN };
+            result.monte_carlo_se = if finite.len() >= 2 {
+                sample_std(&finite) / (finite.len() as f64).sqrt()
+            } else {
+                f64::NAN
+            };
             result.split_scores = scores;
         }
     }
@@ -259,7 +298,13 @@ struct SplitScratch {
 }
 
 /// Scores of `n_splits` random within-condition splits (NaN where undefined), in order.
-fn random_split_scores(x: ArrayView2<f64>, by: &[Vec<usize>], keep: &[usize], opts: &SplitHalfOptions, n_splits: usize) -> Vec<f64> {
+fn random_split_scores(
+    x: ArrayView2<f64>,
+    by: &[Vec<usize>],
+    keep: &[usize],
+    opts: &SplitHalfOptions,
+    n_splits: usize,
+) -> Vec<f64> {
     let p = x.ncols();
     let c = keep.len();
     // Condition sums, once.
@@ -305,7 +350,8 @@ fn random_split_scores(x: ArrayView2<f64>, by: &[Vec<usize>], keep: &[usize], op
                 }
                 small_rdm_into(&mut s.first, opts.metric, &mut s.norms, &mut s.rdm_a);
                 small_rdm_into(&mut s.second, opts.metric, &mut s.norms, &mut s.rdm_b);
-                guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks).unwrap_or(f64::NAN)
+                guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks)
+                    .unwrap_or(f64::NAN)
             },
         )
         .collect()
@@ -333,7 +379,14 @@ pub struct WhitenedSplitHalfOptions {
 
 impl Default for WhitenedSplitHalfOptions {
     fn default() -> Self {
-        WhitenedSplitHalfOptions { shrinkage: 0.1, ridge: 1e-6, eigen_floor: 1e-10, metric: Metric::Cosine, min_conditions: 3, constant_std: 1e-10 }
+        WhitenedSplitHalfOptions {
+            shrinkage: 0.1,
+            ridge: 1e-6,
+            eigen_floor: 1e-10,
+            metric: Metric::Cosine,
+            min_conditions: 3,
+            constant_std: 1e-10,
+        }
     }
 }
 
@@ -374,7 +427,11 @@ pub(crate) fn whiten(means: &Array2<f64>, opts: &WhitenedSplitHalfOptions) -> Re
 /// let r = whitened_split_half(x.view(), &conditions, &WhitenedSplitHalfOptions::default()).unwrap();
 /// assert!(r.estimate.is_finite());
 /// ```
-pub fn whitened_split_half(x: ArrayView2<f64>, conditions: &[usize], opts: &WhitenedSplitHalfOptions) -> Result<SplitHalfResult> {
+pub fn whitened_split_half(
+    x: ArrayView2<f64>,
+    conditions: &[usize],
+    opts: &WhitenedSplitHalfOptions,
+) -> Result<SplitHalfResult> {
     let by = trials_by_condition(x, conditions, "whitened_split_half")?;
     let mut meta = Meta::default();
     let keep = select_conditions(&by, &mut meta, odd_even_extra);
@@ -389,7 +446,11 @@ pub fn whitened_split_half(x: ArrayView2<f64>, conditions: &[usize], opts: &Whit
         meta,
     };
     if keep.len() < opts.min_conditions.max(3) {
-        result.meta.warn(format!("{} usable conditions (< {}): whitened split-half undefined", keep.len(), opts.min_conditions.max(3)));
+        result.meta.warn(format!(
+            "{} usable conditions (< {}): whitened split-half undefined",
+            keep.len(),
+            opts.min_conditions.max(3)
+        ));
         return Ok(result);
     }
     let (a, b) = odd_even_means(x, &by, &keep);

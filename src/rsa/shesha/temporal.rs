@@ -13,7 +13,9 @@ use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::conditions::{RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition};
+use super::conditions::{
+    RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition,
+};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, Rdm, check_finite};
@@ -34,7 +36,11 @@ pub struct TemporalStabilityOptions {
 
 impl Default for TemporalStabilityOptions {
     fn default() -> Self {
-        TemporalStabilityOptions { metric: Metric::Cosine, min_conditions: 3, constant_std: 1e-10 }
+        TemporalStabilityOptions {
+            metric: Metric::Cosine,
+            min_conditions: 3,
+            constant_std: 1e-10,
+        }
     }
 }
 
@@ -70,7 +76,11 @@ pub struct TemporalStabilityResult {
 /// let r = temporal_stability(x.view(), &conditions, &TemporalStabilityOptions::default()).unwrap();
 /// assert!((r.estimate - 1.0).abs() < 1e-12); // identical geometry early and late
 /// ```
-pub fn temporal_stability(x: ArrayView2<f64>, conditions: &[usize], opts: &TemporalStabilityOptions) -> Result<TemporalStabilityResult> {
+pub fn temporal_stability(
+    x: ArrayView2<f64>,
+    conditions: &[usize],
+    opts: &TemporalStabilityOptions,
+) -> Result<TemporalStabilityResult> {
     let by = trials_by_condition(x, conditions, "temporal_stability")?;
     let n = x.nrows();
     let mid = n / 2;
@@ -91,13 +101,29 @@ pub fn temporal_stability(x: ArrayView2<f64>, conditions: &[usize], opts: &Tempo
         }
     }
     meta.n_used = keep.len();
-    let mut result = TemporalStabilityResult { estimate: f64::NAN, conditions: keep.clone(), rdms: None, mid, meta };
+    let mut result = TemporalStabilityResult {
+        estimate: f64::NAN,
+        conditions: keep.clone(),
+        rdms: None,
+        mid,
+        meta,
+    };
     if keep.len() < opts.min_conditions.max(2) {
-        result.meta.warn(format!("{} conditions in both halves (< {}): temporal stability undefined", keep.len(), opts.min_conditions.max(2)));
+        result.meta.warn(format!(
+            "{} conditions in both halves (< {}): temporal stability undefined",
+            keep.len(),
+            opts.min_conditions.max(2)
+        ));
         return Ok(result);
     }
-    let early: Vec<Vec<usize>> = keep.iter().map(|&c| by[c].iter().copied().filter(|&t| t < mid).collect()).collect();
-    let late: Vec<Vec<usize>> = keep.iter().map(|&c| by[c].iter().copied().filter(|&t| t >= mid).collect()).collect();
+    let early: Vec<Vec<usize>> = keep
+        .iter()
+        .map(|&c| by[c].iter().copied().filter(|&t| t < mid).collect())
+        .collect();
+    let late: Vec<Vec<usize>> = keep
+        .iter()
+        .map(|&c| by[c].iter().copied().filter(|&t| t >= mid).collect())
+        .collect();
     let re = small_rdm(group_means(x, &early), opts.metric);
     let rl = small_rdm(group_means(x, &late), opts.metric);
     match guarded_spearman(&re, &rl, opts.constant_std, &mut RankScratch::default()) {
@@ -123,7 +149,11 @@ fn unit_rows(x: ArrayView2<f64>) -> Array2<f64> {
 /// Cosine similarity of two centroids with the script's guard.
 fn centroid_cosine(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
     let den = a.dot(a).sqrt() * b.dot(b).sqrt();
-    if den < 1e-10 { f64::NAN } else { a.dot(b) / den }
+    if den < 1e-10 {
+        f64::NAN
+    } else {
+        a.dot(b) / den
+    }
 }
 
 /// Centroid similarity of trials `[r0, r1)` and `[r1, r2)` of the normalised rows.
@@ -131,8 +161,14 @@ fn block_similarity(u: &Array2<f64>, r0: usize, r1: usize, r2: usize) -> f64 {
     if r0 >= r1 || r1 >= r2 {
         return f64::NAN;
     }
-    let a = u.slice(ndarray::s![r0..r1, ..]).mean_axis(Axis(0)).expect("non-empty block");
-    let b = u.slice(ndarray::s![r1..r2, ..]).mean_axis(Axis(0)).expect("non-empty block");
+    let a = u
+        .slice(ndarray::s![r0..r1, ..])
+        .mean_axis(Axis(0))
+        .expect("non-empty block");
+    let b = u
+        .slice(ndarray::s![r1..r2, ..])
+        .mean_axis(Axis(0))
+        .expect("non-empty block");
     centroid_cosine(&a, &b)
 }
 
@@ -152,7 +188,11 @@ pub fn centroid_similarity(p: ArrayView2<f64>, q: ArrayView2<f64>) -> Result<f64
     check_finite(p, "centroid_similarity: p")?;
     check_finite(q, "centroid_similarity: q")?;
     if p.ncols() != q.ncols() {
-        return Err(Error::invalid("centroid_similarity: q", format!("{} features (as p)", p.ncols()), format!("{} features", q.ncols())));
+        return Err(Error::invalid(
+            "centroid_similarity: q",
+            format!("{} features (as p)", p.ncols()),
+            format!("{} features", q.ncols()),
+        ));
     }
     if p.nrows() == 0 || q.nrows() == 0 {
         return Ok(f64::NAN);
@@ -174,7 +214,10 @@ pub struct CentroidDriftOptions {
 
 impl Default for CentroidDriftOptions {
     fn default() -> Self {
-        CentroidDriftOptions { n_permutations: 500, seed: 320 }
+        CentroidDriftOptions {
+            n_permutations: 500,
+            seed: 320,
+        }
     }
 }
 
@@ -229,10 +272,17 @@ pub struct CentroidDriftResult {
 /// assert!(r.z_score < -3.0);
 /// assert_eq!(r.null.len(), 200);
 /// ```
-pub fn centroid_drift(x: ArrayView2<f64>, opts: &CentroidDriftOptions) -> Result<CentroidDriftResult> {
+pub fn centroid_drift(
+    x: ArrayView2<f64>,
+    opts: &CentroidDriftOptions,
+) -> Result<CentroidDriftResult> {
     check_finite(x, "centroid_drift: x")?;
     if opts.n_permutations == 0 {
-        return Err(Error::invalid("centroid_drift: n_permutations", ">= 1", "0"));
+        return Err(Error::invalid(
+            "centroid_drift: n_permutations",
+            ">= 1",
+            "0",
+        ));
     }
     let n = x.nrows();
     let mid = n / 2;
@@ -259,7 +309,11 @@ pub fn centroid_drift(x: ArrayView2<f64>, opts: &CentroidDriftOptions) -> Result
             },
         )
         .collect();
-    let mut meta = Meta { n_requested: n, n_used: n, ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: n,
+        n_used: n,
+        ..Meta::default()
+    };
     if similarity.is_nan() {
         meta.warn("centroid similarity undefined (a centroid has ~zero norm or a half is empty)");
     }
@@ -274,7 +328,16 @@ pub fn centroid_drift(x: ArrayView2<f64>, opts: &CentroidDriftOptions) -> Result
     };
     meta.warnings.extend(summary.meta.warnings);
     let z_score = (similarity - null_mean) / (null_std + 1e-10);
-    Ok(CentroidDriftResult { similarity, null: summary.null, null_mean, null_std, z_score, p_value: summary.p_value, mid, meta })
+    Ok(CentroidDriftResult {
+        similarity,
+        null: summary.null,
+        null_mean,
+        null_std,
+        z_score,
+        p_value: summary.p_value,
+        mid,
+        meta,
+    })
 }
 
 /// Result of [`tertile_stability`].
@@ -313,11 +376,20 @@ pub fn tertile_stability(x: ArrayView2<f64>) -> Result<TertileStabilityResult> {
     let n = x.nrows();
     let (t1, t2) = (n / 3, 2 * n / 3);
     let u = unit_rows(x);
-    let mut meta = Meta { n_requested: n, n_used: n, ..Meta::default() };
+    let mut meta = Meta {
+        n_requested: n,
+        n_used: n,
+        ..Meta::default()
+    };
     let early_mid = block_similarity(&u, 0, t1, t2);
     let mid_late = block_similarity(&u, t1, t2, n);
     if early_mid.is_nan() || mid_late.is_nan() {
         meta.warn("a tertile similarity is undefined (empty tertile or ~zero centroid)");
     }
-    Ok(TertileStabilityResult { early_mid, mid_late, bounds: (t1, t2), meta })
+    Ok(TertileStabilityResult {
+        early_mid,
+        mid_late,
+        bounds: (t1, t2),
+        meta,
+    })
 }
