@@ -92,11 +92,20 @@ impl SplitHalfOptions {
         self
     }
     /// Sets the metric.
+    ///
+    /// ```
+    /// use neuropop::rsa::{shesha::SplitHalfOptions, Metric};
+    /// assert_eq!(SplitHalfOptions::default().with_metric(Metric::Correlation).metric, Metric::Correlation);
+    /// ```
     pub fn with_metric(mut self, metric: Metric) -> Self {
         self.metric = metric;
         self
     }
     /// Sets the seed.
+    ///
+    /// ```
+    /// assert_eq!(neuropop::rsa::shesha::SplitHalfOptions::default().with_seed(1).seed, 1);
+    /// ```
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
