@@ -324,6 +324,10 @@ fn random_split_scores(
         }
     }
     let seed = rng::derive_seed(opts.seed, "split_half");
+    // Raw row slices: the hot loop adds rows with plain (auto-vectorised) slice loops.
+    let xs = x.as_standard_layout();
+    let xs = xs.as_slice().expect("standard layout");
+    let sums = sums.as_slice().expect("owned array is standard layout");
     let max_trials = keep.iter().map(|&k| by[k].len()).max().unwrap_or(0);
     (0..n_splits as u64)
         .into_par_iter()
@@ -345,17 +349,26 @@ fn random_split_scores(
                     rng::shuffle(&mut s.order, &mut r);
                     let n_c = s.order.len();
                     let h = n_c / 2;
-                    let mut a = s.first.row_mut(ci);
+                    let a =
+                        &mut s.first.as_slice_mut().expect("standard layout")[ci * p..(ci + 1) * p];
                     a.fill(0.0);
                     for &t in &s.order[..h] {
-                        a += &x.row(t);
+                        for (acc, v) in a.iter_mut().zip(&xs[t * p..(t + 1) * p]) {
+                            *acc += v;
+                        }
                     }
                     // Second half = condition sum − first half, then both to means.
-                    let mut b = s.second.row_mut(ci);
-                    b.assign(&sums.row(ci));
-                    b -= &a;
-                    b /= (n_c - h) as f64;
-                    a /= h as f64;
+                    let b = &mut s.second.as_slice_mut().expect("standard layout")
+                        [ci * p..(ci + 1) * p];
+                    let (inv_a, inv_b) = (1.0 / h as f64, 1.0 / (n_c - h) as f64);
+                    for ((bv, av), sv) in b
+                        .iter_mut()
+                        .zip(a.iter_mut())
+                        .zip(&sums[ci * p..(ci + 1) * p])
+                    {
+                        *bv = (sv - *av) * inv_b;
+                        *av *= inv_a;
+                    }
                 }
                 small_rdm_into(&mut s.first, opts.metric, &mut s.norms, &mut s.rdm_a);
                 small_rdm_into(&mut s.second, opts.metric, &mut s.norms, &mut s.rdm_b);
