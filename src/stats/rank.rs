@@ -97,7 +97,7 @@ fn radix_sort(v: &mut Vec<(u64, u32)>) {
         for &(k, _) in v.iter() {
             counts[((k >> shift) & 0xffff) as usize] += 1;
         }
-        if counts.iter().any(|&c| c == v.len()) {
+        if counts.contains(&v.len()) {
             continue; // every key has the same digit: this pass would not move anything
         }
         let mut total = 0;
