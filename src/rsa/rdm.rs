@@ -207,11 +207,19 @@ impl Rdm {
     }
 
     /// Number of conditions.
+    ///
+    /// ```
+    /// assert_eq!(neuropop::rsa::Rdm::new(4, vec![0.0; 6]).unwrap().n(), 4);
+    /// ```
     pub fn n(&self) -> usize {
         self.n
     }
 
     /// Condition labels, if attached.
+    ///
+    /// ```
+    /// assert!(neuropop::rsa::Rdm::new(2, vec![1.0]).unwrap().labels().is_none());
+    /// ```
     pub fn labels(&self) -> Option<&[String]> {
         self.labels.as_deref()
     }
@@ -227,6 +235,10 @@ impl Rdm {
     }
 
     /// Consumes the RDM and returns its condensed vector.
+    ///
+    /// ```
+    /// assert_eq!(neuropop::rsa::Rdm::new(2, vec![1.5]).unwrap().into_condensed(), vec![1.5]);
+    /// ```
     pub fn into_condensed(self) -> Vec<f64> {
         self.condensed
     }

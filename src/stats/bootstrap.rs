@@ -56,16 +56,31 @@ impl BootstrapOptions {
         self
     }
     /// Sets the seed.
+    ///
+    /// ```
+    /// let o = neuropop::stats::bootstrap::BootstrapOptions::default().with_seed(7);
+    /// assert_eq!(o.seed, 7);
+    /// ```
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
     /// Sets the confidence level.
+    ///
+    /// ```
+    /// let o = neuropop::stats::bootstrap::BootstrapOptions::default().with_ci_level(0.9);
+    /// assert_eq!(o.ci_level, 0.9);
+    /// ```
     pub fn with_ci_level(mut self, level: f64) -> Self {
         self.ci_level = level;
         self
     }
     /// Sets the minimum number of finite draws for an interval.
+    ///
+    /// ```
+    /// let o = neuropop::stats::bootstrap::BootstrapOptions::default().with_min_finite(10);
+    /// assert_eq!(o.min_finite, 10);
+    /// ```
     pub fn with_min_finite(mut self, min_finite: usize) -> Self {
         self.min_finite = min_finite;
         self
@@ -75,6 +90,12 @@ impl BootstrapOptions {
     ///
     /// # Errors
     /// [`Error::Invalid`] when `n_resamples` is 0 or `ci_level` is not in (0, 1).
+    ///
+    /// ```
+    /// use neuropop::stats::bootstrap::BootstrapOptions;
+    /// assert!(BootstrapOptions::default().check().is_ok());
+    /// assert!(BootstrapOptions::default().with_ci_level(1.5).check().is_err());
+    /// ```
     pub fn check(&self) -> Result<()> {
         if self.n_resamples == 0 {
             return Err(Error::invalid(

@@ -77,7 +77,7 @@ pub(crate) fn pearson_r(x: &[f64], y: &[f64]) -> f64 {
         syy += db * db;
     }
     let denom = (sxx * syy).sqrt();
-    if !(denom > 0.0) {
+    if denom.is_nan() || denom <= 0.0 {
         return f64::NAN;
     }
     (sxy / denom).clamp(-1.0, 1.0)
@@ -98,7 +98,7 @@ fn pearson_p(r: f64, n: usize) -> f64 {
 
 /// Two-sided p-value of Student t with `df` degrees of freedom.
 fn t_two_sided_p(t: f64, df: f64) -> f64 {
-    if t.is_nan() || !(df > 0.0) {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
         return f64::NAN;
     }
     if t.is_infinite() {

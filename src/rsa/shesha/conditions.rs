@@ -66,12 +66,16 @@ pub(crate) fn small_rdm_into(
                     row -= mean;
                 }
             }
+            let p = m.ncols();
+            let ms = m
+                .as_slice()
+                .expect("condition means are an owned standard-layout array");
+            let row = |i: usize| &ms[i * p..(i + 1) * p];
             norms.clear();
-            norms.extend(m.rows().into_iter().map(|r| r.dot(&r).sqrt()));
+            norms.extend((0..c).map(|i| dot(row(i), row(i)).sqrt()));
             for i in 0..c {
-                let ri = m.row(i);
                 for j in i + 1..c {
-                    let s = ri.dot(&m.row(j)) / (norms[i] * norms[j]);
+                    let s = dot(row(i), row(j)) / (norms[i] * norms[j]);
                     out.push(1.0 - s.clamp(-1.0, 1.0)); // NaN stays NaN through clamp
                 }
             }
@@ -96,6 +100,21 @@ pub(crate) fn small_rdm_into(
     }
 }
 
+/// Dot product with four accumulators (lets the compiler vectorise the loop).
+#[inline]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
 /// [`small_rdm_into`] returning a new vector.
 pub(crate) fn small_rdm(mut m: Array2<f64>, metric: Metric) -> Vec<f64> {
     let mut out = Vec::new();
@@ -106,7 +125,7 @@ pub(crate) fn small_rdm(mut m: Array2<f64>, metric: Metric) -> Vec<f64> {
 /// Scratch buffers for [`guarded_spearman`].
 #[derive(Default)]
 pub(crate) struct RankScratch {
-    order: Vec<u32>,
+    order: Vec<(u64, u32)>,
     ra: Vec<f64>,
     rb: Vec<f64>,
 }

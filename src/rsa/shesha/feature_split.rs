@@ -306,27 +306,29 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
                 Score::Skipped => skipped += 1,
                 Score::Value(v) => scores.push(v),
             }
-            if let Some((target, _)) = convergence {
-                if drawn >= opts.n_splits
-                    && scores.len() >= 2
-                    && sample_std(&scores) / (scores.len() as f64).sqrt() <= target
-                {
-                    converged = Some(true);
-                    break 'outer;
-                }
+            if let Some((target, _)) = convergence
+                && drawn >= opts.n_splits
+                && scores.len() >= 2
+                && sample_std(&scores) / (scores.len() as f64).sqrt() <= target
+            {
+                converged = Some(true);
+                break 'outer;
             }
         }
     }
-    if let Some((target, limit)) = convergence {
-        if converged.is_none() {
-            converged = Some(false);
-            let se = if scores.len() >= 2 {
-                sample_std(&scores) / (scores.len() as f64).sqrt()
-            } else {
-                f64::NAN
-            };
-            meta.warn(format!("feature_split did not reach target_mc_se={target} after {drawn} partitions (max_splits={limit}); Monte Carlo SE is {se:.4}."));
-        }
+    if let Some((target, limit)) = convergence
+        && converged.is_none()
+    {
+        converged = Some(false);
+        let se = if scores.len() >= 2 {
+            sample_std(&scores) / (scores.len() as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        meta.warn(format!(
+            "feature_split did not reach target_mc_se={target} after {drawn} partitions \
+             (max_splits={limit}); Monte Carlo SE is {se:.4}."
+        ));
     }
     meta.warnings.dedup();
     if skipped > 0 {

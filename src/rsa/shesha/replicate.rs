@@ -69,6 +69,9 @@ fn check_pair(x_a: ArrayView2<f64>, x_b: ArrayView2<f64>, context: &str) -> Resu
     Ok(())
 }
 
+/// Aligned distances of two replicates and the mask of pairs defined in both.
+pub(crate) type PairDistances = (Vec<f64>, Vec<f64>, Vec<bool>);
+
 /// Distances of a and b with `nan_policy` applied pair-wise, keeping their shape: the filled
 /// vectors and a validity mask, or `None` for propagate.
 pub(crate) fn pair_policy(
@@ -77,7 +80,7 @@ pub(crate) fn pair_policy(
     policy: NanPolicy,
     meta: &mut Meta,
     context: &str,
-) -> Result<Option<(Vec<f64>, Vec<f64>, Vec<bool>)>> {
+) -> Result<Option<PairDistances>> {
     let n_bad = a
         .iter()
         .zip(&b)

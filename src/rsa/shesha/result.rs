@@ -277,7 +277,9 @@ pub(crate) fn spearman_value(a: &[f64], b: &[f64]) -> f64 {
 /// shesha-geometry's `rowwise_correlation` for one pair of vectors: NaN with fewer than 3
 /// entries or when either has (population) std < 1e-12; else Spearman/Pearson clipped to [−1, 1].
 pub(crate) fn rowwise_correlation(a: &[f64], b: &[f64], method: CorrelationMethod) -> f64 {
-    if a.len() < 3 || !(population_std(a) >= EPS) || !(population_std(b) >= EPS) {
+    // `is_nan() ||` keeps a NaN std (NaN input) undefined, as numpy's `>=` does.
+    let (sa, sb) = (population_std(a), population_std(b));
+    if a.len() < 3 || sa.is_nan() || sb.is_nan() || sa < EPS || sb < EPS {
         return f64::NAN;
     }
     match method {

@@ -143,18 +143,17 @@ pub fn sample_split(x: ArrayView2<f64>, opts: &SampleSplitOptions) -> Result<Sta
             }
         }
     };
-    if let Some(s) = &opts.splits {
-        if let Some(&bad) = s
+    if let Some(s) = &opts.splits
+        && let Some(&bad) = s
             .iter()
             .flat_map(|(a, b)| a.iter().chain(b))
             .find(|&&i| i >= ns)
-        {
-            return Err(Error::invalid(
-                "sample_split: splits",
-                format!("indices below {ns}"),
-                bad.to_string(),
-            ));
-        }
+    {
+        return Err(Error::invalid(
+            "sample_split: splits",
+            format!("indices below {ns}"),
+            bad.to_string(),
+        ));
     }
     let rdm_of = |idx: &[usize]| {
         rdm_with(xs.select(Axis(0), idx).view(), opts.metric, ZeroNorm::Nan)
