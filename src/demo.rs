@@ -23,9 +23,16 @@ pub struct DemoSummary {
 /// [`Error::Invalid`] for a non-empty directory without `force`; [`Error::Io`] on failure.
 pub fn prepare_out_dir(out: &Path, force: bool) -> Result<()> {
     if out.exists() {
-        let non_empty = std::fs::read_dir(out).map_err(|e| Error::io(out, e))?.next().is_some();
+        let non_empty = std::fs::read_dir(out)
+            .map_err(|e| Error::io(out, e))?
+            .next()
+            .is_some();
         if non_empty && !force {
-            return Err(Error::invalid(format!("output directory {}", out.display()), "an empty or new directory (or --force)", "a non-empty directory"));
+            return Err(Error::invalid(
+                format!("output directory {}", out.display()),
+                "an empty or new directory (or --force)",
+                "a non-empty directory",
+            ));
         }
     }
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))
@@ -37,14 +44,21 @@ pub fn prepare_out_dir(out: &Path, force: bool) -> Result<()> {
 /// Output-directory, simulation and I/O errors.
 pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Result<DemoSummary> {
     prepare_out_dir(out, force)?;
-    let mut opts = if small { SteinmetzSimOptions::small() } else { SteinmetzSimOptions::default() };
+    let mut opts = if small {
+        SteinmetzSimOptions::small()
+    } else {
+        SteinmetzSimOptions::default()
+    };
     opts.seed = seed;
     let log = |m: &str| {
         if !quiet {
             eprintln!("[demo] {m}");
         }
     };
-    log(&format!("simulating {} Steinmetz-like sessions (seed {seed})", opts.n_sessions));
+    log(&format!(
+        "simulating {} Steinmetz-like sessions (seed {seed})",
+        opts.n_sessions
+    ));
     let (sessions, truth) = simulate(&opts)?;
     let data_dir = out.join("data");
     std::fs::create_dir_all(&data_dir).map_err(|e| Error::io(&data_dir, e))?;
@@ -55,10 +69,18 @@ pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Resu
         let path = data_dir.join(format!("steinmetz_sim_part{k}.npz"));
         let dicts = chunk.iter().map(to_nma_dict).collect::<Result<Vec<_>>>()?;
         write_object_npz(&path, "dat", dicts)?;
-        log(&format!("wrote {} ({} sessions)", path.display(), chunk.len()));
+        log(&format!(
+            "wrote {} ({} sessions)",
+            path.display(),
+            chunk.len()
+        ));
         data_files.push(path);
     }
-    let mut per_area: Vec<(String, f64, Vec<f64>)> = truth.areas.iter().map(|a| (a.name.clone(), a.tuning_gain, Vec::new())).collect();
+    let mut per_area: Vec<(String, f64, Vec<f64>)> = truth
+        .areas
+        .iter()
+        .map(|a| (a.name.clone(), a.tuning_gain, Vec::new()))
+        .collect();
     for rec in &sessions {
         let Some(t) = &rec.binned else { continue };
         let labels = rec.trials.labels(&["contrast_left", "contrast_right"])?;
@@ -78,16 +100,31 @@ pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Resu
     let area_stability: Vec<(String, f64, f64, usize)> = per_area
         .into_iter()
         .map(|(a, g, v)| {
-            let m = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+            let m = if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            };
             (a, g, m, v.len())
         })
         .collect();
     if !quiet {
-        println!("neuropop demo: simulated {} sessions, written to {}", sessions.len(), data_dir.display());
-        println!("{:<8} {:>12} {:>14} {:>6}", "area", "planted gain", "mean shesha", "n");
+        println!(
+            "neuropop demo: simulated {} sessions, written to {}",
+            sessions.len(),
+            data_dir.display()
+        );
+        println!(
+            "{:<8} {:>12} {:>14} {:>6}",
+            "area", "planted gain", "mean shesha", "n"
+        );
         for (a, g, m, n) in &area_stability {
             println!("{a:<8} {g:>12.2} {m:>14.3} {n:>6}");
         }
     }
-    Ok(DemoSummary { data_files, n_sessions: sessions.len(), area_stability })
+    Ok(DemoSummary {
+        data_files,
+        n_sessions: sessions.len(),
+        area_stability,
+    })
 }

@@ -10,8 +10,12 @@ use serde_json::json;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "neuropop", version, about = "Fast, reproducible neural population analysis",
-    after_help = "Examples:\n  neuropop demo --out demo-out --small\n  neuropop rsa rdm --x X.npy --metric cosine --out R.npy\n  neuropop shesha split-half --x X.npy --conditions C.npy --json")]
+#[command(
+    name = "neuropop",
+    version,
+    about = "Fast, reproducible neural population analysis",
+    after_help = "Examples:\n  neuropop demo --out demo-out --small\n  neuropop rsa rdm --x X.npy --metric cosine --out R.npy\n  neuropop shesha split-half --x X.npy --conditions C.npy --json"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -151,7 +155,13 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Demo { out, small, force, seed, quiet } => neuropop::demo::run(&out, small, force, seed, quiet).map(|_| ()),
+        Command::Demo {
+            out,
+            small,
+            force,
+            seed,
+            quiet,
+        } => neuropop::demo::run(&out, small, force, seed, quiet).map(|_| ()),
         Command::Rsa(RsaCommand::Rdm { x, metric, out }) => {
             let x = read_matrix(&x, true)?;
             let r = rdm(x.view(), metric)?;
@@ -161,7 +171,11 @@ fn run(cli: Cli) -> Result<()> {
             let ra = neuropop::rsa::rdm::Rdm::from_square(read_matrix(&a, true)?.view())?;
             let rb = neuropop::rsa::rdm::Rdm::from_square(read_matrix(&b, true)?.view())?;
             if ra.n() != rb.n() {
-                return Err(Error::invalid("rsa compare", format!("RDMs of the same size ({} conditions in A)", ra.n()), format!("{} conditions in B", rb.n())));
+                return Err(Error::invalid(
+                    "rsa compare",
+                    format!("RDMs of the same size ({} conditions in A)", ra.n()),
+                    format!("{} conditions in B", rb.n()),
+                ));
             }
             let m = match method {
                 CliCompare::Spearman => CompareMethod::Spearman,
@@ -171,15 +185,34 @@ fn run(cli: Cli) -> Result<()> {
                 CliCompare::Cosine => CompareMethod::Cosine,
             };
             let v = compare(&ra, &rb, m)?;
-            if json { print_json(&json!({ "value": num(v) })) } else { println!("{v}"); Ok(()) }
+            if json {
+                print_json(&json!({ "value": num(v) }))
+            } else {
+                println!("{v}");
+                Ok(())
+            }
         }
-        Command::Shesha(SheshaCommand::SplitHalf { x, conditions, metric, split, n_splits, seed, json }) => {
+        Command::Shesha(SheshaCommand::SplitHalf {
+            x,
+            conditions,
+            metric,
+            split,
+            n_splits,
+            seed,
+            json,
+        }) => {
             let xm = read_matrix(&x, true)?;
             let labels = read_labels(&conditions)?;
             if labels.len() != xm.nrows() {
-                return Err(Error::invalid(format!("{}", conditions.display()), format!("{} labels (one per row of {})", xm.nrows(), x.display()), labels.len().to_string()));
+                return Err(Error::invalid(
+                    format!("{}", conditions.display()),
+                    format!("{} labels (one per row of {})", xm.nrows(), x.display()),
+                    labels.len().to_string(),
+                ));
             }
-            let mut opts = SplitHalfOptions::default().with_metric(metric).with_seed(seed);
+            let mut opts = SplitHalfOptions::default()
+                .with_metric(metric)
+                .with_seed(seed);
             if let CliSplit::Random = split {
                 opts = opts.with_random_splits(n_splits);
             }
@@ -195,30 +228,65 @@ fn run(cli: Cli) -> Result<()> {
                     "warnings": r.meta.warnings,
                 }))
             } else {
-                println!("split-half stability: {} ({} conditions, {} valid splits)", r.estimate, r.conditions.len(), r.n_valid_splits);
+                println!(
+                    "split-half stability: {} ({} conditions, {} valid splits)",
+                    r.estimate,
+                    r.conditions.len(),
+                    r.n_valid_splits
+                );
                 for w in &r.meta.warnings {
                     println!("warning: {w}");
                 }
                 Ok(())
             }
         }
-        Command::Shesha(SheshaCommand::Replicate { a, b, metric, method, json }) => {
+        Command::Shesha(SheshaCommand::Replicate {
+            a,
+            b,
+            metric,
+            method,
+            json,
+        }) => {
             let xa = read_matrix(&a, true)?;
             let xb = read_matrix(&b, true)?;
             let method = match method {
                 CliCorr::Spearman => shesha::CorrelationMethod::Spearman,
                 CliCorr::Pearson => shesha::CorrelationMethod::Pearson,
             };
-            let opts = shesha::ReplicateOptions { metric, method, ..Default::default() };
+            let opts = shesha::ReplicateOptions {
+                metric,
+                method,
+                ..Default::default()
+            };
             let r = shesha::replicate_stability(xa.view(), xb.view(), &opts)?;
-            if json { print_json(&json!({ "estimate": num(r.estimate) })) } else { println!("{}", r.estimate); Ok(()) }
+            if json {
+                print_json(&json!({ "estimate": num(r.estimate) }))
+            } else {
+                println!("{}", r.estimate);
+                Ok(())
+            }
         }
-        Command::Shesha(SheshaCommand::FeatureSplit { x, n_splits, metric, seed, max_samples, json }) => {
+        Command::Shesha(SheshaCommand::FeatureSplit {
+            x,
+            n_splits,
+            metric,
+            seed,
+            max_samples,
+            json,
+        }) => {
             let xm = read_matrix(&x, true)?;
-            let opts = shesha::FeatureSplitOptions { n_splits, metric, seed, max_samples: Some(max_samples), ..Default::default() };
+            let opts = shesha::FeatureSplitOptions {
+                n_splits,
+                metric,
+                seed,
+                max_samples: Some(max_samples),
+                ..Default::default()
+            };
             let r = shesha::feature_split(xm.view(), &opts)?;
             if json {
-                print_json(&json!({ "estimate": num(r.estimate), "split_scores": r.split_scores.iter().map(|&v| num(v)).collect::<Vec<_>>() }))
+                print_json(
+                    &json!({ "estimate": num(r.estimate), "split_scores": r.split_scores.iter().map(|&v| num(v)).collect::<Vec<_>>() }),
+                )
             } else {
                 println!("{}", r.estimate);
                 Ok(())

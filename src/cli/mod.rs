@@ -14,16 +14,39 @@ use std::path::Path;
 pub fn read_matrix(path: &Path, finite: bool) -> Result<Array2<f64>> {
     let a = read_npy(path)?;
     if a.shape.len() != 2 {
-        return Err(Error::invalid(format!("{}", path.display()), "a 2-D array (rows × columns)", format!("shape {:?}", a.shape)));
+        return Err(Error::invalid(
+            format!("{}", path.display()),
+            "a 2-D array (rows × columns)",
+            format!("shape {:?}", a.shape),
+        ));
     }
     let (r, c) = (a.shape[0], a.shape[1]);
     let v = a.to_f64_c_order().map_err(|_| {
-        Error::invalid(format!("{}", path.display()), "a numeric dtype", a.dtype_name().to_string())
+        Error::invalid(
+            format!("{}", path.display()),
+            "a numeric dtype",
+            a.dtype_name().to_string(),
+        )
     })?;
     if finite && let Some(i) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Error::invalid(format!("{} row {} column {}", path.display(), i / c.max(1), i % c.max(1)), "finite values", format!("{}", v[i])));
+        return Err(Error::invalid(
+            format!(
+                "{} row {} column {}",
+                path.display(),
+                i / c.max(1),
+                i % c.max(1)
+            ),
+            "finite values",
+            format!("{}", v[i]),
+        ));
     }
-    Array2::from_shape_vec((r, c), v).map_err(|e| Error::invalid(format!("{}", path.display()), "consistent shape", e.to_string()))
+    Array2::from_shape_vec((r, c), v).map_err(|e| {
+        Error::invalid(
+            format!("{}", path.display()),
+            "consistent shape",
+            e.to_string(),
+        )
+    })
 }
 
 /// Reads a 1-D label vector: integers (any integer dtype, or integral floats) or strings.
@@ -34,7 +57,11 @@ pub fn read_labels(path: &Path) -> Result<crate::data::Labels> {
     use crate::data::{Key, Labels};
     let a = read_npy(path)?;
     if a.shape.len() != 1 {
-        return Err(Error::invalid(format!("{}", path.display()), "a 1-D label vector", format!("shape {:?}", a.shape)));
+        return Err(Error::invalid(
+            format!("{}", path.display()),
+            "a 1-D label vector",
+            format!("shape {:?}", a.shape),
+        ));
     }
     if let Ok(s) = a.strings() {
         return Ok(Labels::from_keys(s.into_iter().map(Key::Str).collect()));
@@ -43,7 +70,11 @@ pub fn read_labels(path: &Path) -> Result<crate::data::Labels> {
     let mut keys = Vec::with_capacity(v.len());
     for (i, x) in v.iter().enumerate() {
         if !x.is_finite() || x.fract() != 0.0 {
-            return Err(Error::invalid(format!("{} element {i}", path.display()), "an integer condition label", format!("{x}")));
+            return Err(Error::invalid(
+                format!("{} element {i}", path.display()),
+                "an integer condition label",
+                format!("{x}"),
+            ));
         }
         keys.push(Key::Int(*x as i64));
     }
@@ -55,12 +86,17 @@ pub fn read_labels(path: &Path) -> Result<crate::data::Labels> {
 /// # Errors
 /// [`Error::Invalid`] if serialisation fails.
 pub fn print_json(value: &serde_json::Value) -> Result<()> {
-    let s = serde_json::to_string(value).map_err(|e| Error::invalid("JSON output", "serialisable values", e.to_string()))?;
+    let s = serde_json::to_string(value)
+        .map_err(|e| Error::invalid("JSON output", "serialisable values", e.to_string()))?;
     println!("{s}");
     Ok(())
 }
 
 /// f64 → JSON number, or null when not finite.
 pub fn num(x: f64) -> serde_json::Value {
-    if x.is_finite() { serde_json::json!(x) } else { serde_json::Value::Null }
+    if x.is_finite() {
+        serde_json::json!(x)
+    } else {
+        serde_json::Value::Null
+    }
 }

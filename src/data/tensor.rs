@@ -390,6 +390,7 @@ impl PopulationTensor {
 ///
 /// ```
 /// use neuropop::data::*;
+/// use neuropop::data::tensor::bin_spikes;
 /// let spikes = SpikeTrains::from_units(vec![vec![1.0, 1.05, 1.1, 2.0]]).unwrap();
 /// let trials = TrialTable::from_f64_columns(&[("stim", vec![1.0])], "demo").unwrap();
 /// let units = UnitTable::new(vec![7], vec!["VISp".into()]).unwrap();

@@ -143,7 +143,9 @@ fn write_array(out: &mut Vec<u8>, a: &NdArray) -> Result<()> {
         ($v:expr, $code:expr, $order:expr) => {{
             dtype(out, $code, $order, -1, -1, 0);
             out.push(if a.fortran_order { 0x88 } else { 0x89 });
-            let mut b = Vec::with_capacity($v.len() * std::mem::size_of_val(&$v[0..1.min($v.len())]).max(1));
+            let mut b = Vec::with_capacity(
+                $v.len() * std::mem::size_of_val(&$v[0..1.min($v.len())]).max(1),
+            );
             for x in $v.iter() {
                 b.extend(x.to_le_bytes());
             }
@@ -167,7 +169,12 @@ fn write_array(out: &mut Vec<u8>, a: &NdArray) -> Result<()> {
         NpyData::F32(v) => raw!(v, "f4", "<"),
         NpyData::F64(v) => raw!(v, "f8", "<"),
         NpyData::Str(v) => {
-            let width = v.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(1);
+            let width = v
+                .iter()
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(1);
             dtype(out, &format!("U{width}"), "<", (4 * width) as i64, 4, 8);
             out.push(if a.fortran_order { 0x88 } else { 0x89 });
             let mut b = Vec::with_capacity(v.len() * width * 4);
@@ -198,7 +205,11 @@ fn write_array(out: &mut Vec<u8>, a: &NdArray) -> Result<()> {
 /// [`Error::Io`] if the file cannot be written.
 pub fn write_object_npz(path: &Path, member: &str, items: Vec<PyValue>) -> Result<()> {
     let n = items.len();
-    let arr = NdArray { shape: vec![n], fortran_order: false, data: NpyData::Object(items) };
+    let arr = NdArray {
+        shape: vec![n],
+        fortran_order: false,
+        data: NpyData::Object(items),
+    };
     let mut pickled = to_pickle(&PyValue::Array(arr))?;
     // to_pickle wraps the array; npy object payloads are the pickle of the array itself.
     let header_dict = format!("{{'descr': '|O', 'fortran_order': False, 'shape': ({n},), }}");
@@ -214,9 +225,11 @@ pub fn write_object_npz(path: &Path, member: &str, items: Vec<PyValue>) -> Resul
     npy.append(&mut pickled);
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     let mut zip = zip::ZipWriter::new(file);
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     let zerr = |e: zip::result::ZipError| Error::format(path, member, e.to_string());
-    zip.start_file(format!("{member}.npy"), opts).map_err(zerr)?;
+    zip.start_file(format!("{member}.npy"), opts)
+        .map_err(zerr)?;
     zip.write_all(&npy).map_err(|e| Error::io(path, e))?;
     zip.finish().map_err(zerr)?;
     Ok(())

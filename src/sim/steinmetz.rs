@@ -46,7 +46,11 @@ pub struct SteinmetzSimOptions {
 impl Default for SteinmetzSimOptions {
     /// Realistic size: 12 sessions, 200–320 trials, 20–80 units per area.
     fn default() -> Self {
-        let a = |name: &str, tuning_gain: f64, drift: f64| AreaSpec { name: name.into(), tuning_gain, drift };
+        let a = |name: &str, tuning_gain: f64, drift: f64| AreaSpec {
+            name: name.into(),
+            tuning_gain,
+            drift,
+        };
         SteinmetzSimOptions {
             n_sessions: 12,
             trials: (200, 320),
@@ -70,7 +74,13 @@ impl Default for SteinmetzSimOptions {
 impl SteinmetzSimOptions {
     /// Small size for tests: 4 sessions, 80–110 trials, 12–24 units per area.
     pub fn small() -> Self {
-        SteinmetzSimOptions { n_sessions: 4, trials: (80, 110), units_per_area: (12, 24), areas_per_session: 5, ..Default::default() }
+        SteinmetzSimOptions {
+            n_sessions: 4,
+            trials: (80, 110),
+            units_per_area: (12, 24),
+            areas_per_session: 5,
+            ..Default::default()
+        }
     }
 }
 
@@ -99,11 +109,26 @@ pub const CONTRASTS: [f64; 4] = [0.0, 0.25, 0.5, 1.0];
 /// assert_eq!(t.n_bins(), 250);
 /// ```
 pub fn simulate(opts: &SteinmetzSimOptions) -> Result<(Vec<Recording>, SteinmetzTruth)> {
-    if opts.areas.is_empty() || opts.trials.0 > opts.trials.1 || opts.units_per_area.0 > opts.units_per_area.1 || opts.trials.0 == 0 {
-        return Err(Error::invalid("SteinmetzSimOptions", "non-empty areas and ranges with min ≤ max, min trials ≥ 1", format!("{opts:?}")));
+    if opts.areas.is_empty()
+        || opts.trials.0 > opts.trials.1
+        || opts.units_per_area.0 > opts.units_per_area.1
+        || opts.trials.0 == 0
+    {
+        return Err(Error::invalid(
+            "SteinmetzSimOptions",
+            "non-empty areas and ranges with min ≤ max, min trials ≥ 1",
+            format!("{opts:?}"),
+        ));
     }
-    let sessions = (0..opts.n_sessions).map(|s| simulate_session(opts, s)).collect::<Result<Vec<_>>>()?;
-    Ok((sessions, SteinmetzTruth { areas: opts.areas.clone() }))
+    let sessions = (0..opts.n_sessions)
+        .map(|s| simulate_session(opts, s))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((
+        sessions,
+        SteinmetzTruth {
+            areas: opts.areas.clone(),
+        },
+    ))
 }
 
 fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
@@ -127,12 +152,17 @@ fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
         }
     }
     let n_units = regions.len();
-    let std = Normal::new(0.0, 1.0).map_err(|e| Error::invalid("normal", "valid", e.to_string()))?;
+    let std =
+        Normal::new(0.0, 1.0).map_err(|e| Error::invalid("normal", "valid", e.to_string()))?;
     // Unit parameters: baseline rate (Hz), left/right contrast weights, response latency.
-    let base: Vec<f64> = (0..n_units).map(|_| 2.0 + 18.0 * r.random::<f64>()).collect();
+    let base: Vec<f64> = (0..n_units)
+        .map(|_| 2.0 + 18.0 * r.random::<f64>())
+        .collect();
     let w_left: Vec<f64> = (0..n_units).map(|_| std.sample(&mut r)).collect();
     let w_right: Vec<f64> = (0..n_units).map(|_| std.sample(&mut r)).collect();
-    let drift_sign: Vec<f64> = (0..n_units).map(|_| if r.random::<bool>() { 1.0 } else { -1.0 }).collect();
+    let drift_sign: Vec<f64> = (0..n_units)
+        .map(|_| if r.random::<bool>() { 1.0 } else { -1.0 })
+        .collect();
 
     let mut cl = Vec::with_capacity(n_trials);
     let mut cr = Vec::with_capacity(n_trials);
@@ -146,10 +176,30 @@ fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
         let rr = CONTRASTS[r.random_range(0..4)];
         // Accuracy grows with the contrast difference (psychometric curve).
         let diff = (l - rr).abs();
-        let p_correct = if diff == 0.0 { 0.5 } else { 1.0 / (1.0 + (-(6.0 * diff - 0.5)).exp()) };
+        let p_correct = if diff == 0.0 {
+            0.5
+        } else {
+            1.0 / (1.0 + (-(6.0 * diff - 0.5)).exp())
+        };
         let correct = r.random::<f64>() < p_correct;
-        let right_answer = if l > rr { 1.0 } else if rr > l { -1.0 } else if l == 0.0 { 0.0 } else if r.random::<bool>() { 1.0 } else { -1.0 };
-        let resp = if correct { right_answer } else if right_answer == 0.0 { if r.random::<bool>() { 1.0 } else { -1.0 } } else { -right_answer };
+        let right_answer = if l > rr {
+            1.0
+        } else if rr > l {
+            -1.0
+        } else if l == 0.0 {
+            0.0
+        } else if r.random::<bool>() {
+            1.0
+        } else {
+            -1.0
+        };
+        let resp = if correct {
+            right_answer
+        } else if right_answer == 0.0 {
+            if r.random::<bool>() { 1.0 } else { -1.0 }
+        } else {
+            -right_answer
+        };
         cl.push(l);
         cr.push(rr);
         response.push(resp);
@@ -165,17 +215,26 @@ fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
     let bin = 0.01;
     let mut values = Array3::<f64>::zeros((n_bins, n_trials, n_units));
     for t in 0..n_trials {
-        let progress = if n_trials > 1 { t as f64 / (n_trials - 1) as f64 } else { 0.0 };
+        let progress = if n_trials > 1 {
+            t as f64 / (n_trials - 1) as f64
+        } else {
+            0.0
+        };
         for u in 0..n_units {
             let drive = gains[u] * (w_left[u] * cl[t] + w_right[u] * cr[t]);
             let drift = 1.0 + drifts[u] * drift_sign[u] * (progress - 0.5);
             for b in 0..n_bins {
                 let time = (b as f64 - 50.0) * bin; // relative to stimulus onset
                 // Stimulus response: fast rise at 50 ms, decay over ~200 ms.
-                let k = if time > 0.05 { ((time - 0.05) / 0.03).min(1.0) * (-(time - 0.05) / 0.25).exp() } else { 0.0 };
+                let k = if time > 0.05 {
+                    ((time - 0.05) / 0.03).min(1.0) * (-(time - 0.05) / 0.25).exp()
+                } else {
+                    0.0
+                };
                 let rate = base[u] * drift * (drive * k).exp();
                 let lambda = (rate * bin).max(1e-9);
-                let pois = Poisson::new(lambda).map_err(|e| Error::invalid("Poisson rate", "positive", e.to_string()))?;
+                let pois = Poisson::new(lambda)
+                    .map_err(|e| Error::invalid("Poisson rate", "positive", e.to_string()))?;
                 values[[b, t, u]] = pois.sample(&mut r);
             }
         }
@@ -196,9 +255,23 @@ fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
     trials.set_column(Column::new("stim_onset".into(), vec![0.5; n_trials]))?;
     let units = UnitTable::new((0..n_units as i64).collect(), regions)?;
     let centres = (0..n_bins).map(|b| (b as f64 - 50.0 + 0.5) * bin).collect();
-    let binned = PopulationTensor::new(values, centres, bin, "stim_onset", ValueKind::Counts, trials.clone(), units.clone())?;
+    let binned = PopulationTensor::new(
+        values,
+        centres,
+        bin,
+        "stim_onset",
+        ValueKind::Counts,
+        trials.clone(),
+        units.clone(),
+    )?;
     Ok(Recording {
-        info: SessionInfo { id, subject: Some(format!("simmouse{}", s % 3)), source: None, format: "simulated".into(), start_time: None },
+        info: SessionInfo {
+            id,
+            subject: Some(format!("simmouse{}", s % 3)),
+            source: None,
+            format: "simulated".into(),
+            start_time: None,
+        },
         units,
         spikes: None,
         trials,
@@ -217,7 +290,10 @@ fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
 pub fn to_nma_dict(rec: &Recording) -> Result<crate::io::pickle::PyValue> {
     use crate::io::npy::{NdArray, NpyData};
     use crate::io::pickle::PyValue;
-    let t = rec.binned.as_ref().ok_or_else(|| Error::missing(&rec.info.id, "field", "binned counts"))?;
+    let t = rec
+        .binned
+        .as_ref()
+        .ok_or_else(|| Error::missing(&rec.info.id, "field", "binned counts"))?;
     let (nb, nt, nu) = t.values.dim();
     let mut spks = Vec::with_capacity(nb * nt * nu);
     for u in 0..nu {
@@ -227,14 +303,30 @@ pub fn to_nma_dict(rec: &Recording) -> Result<crate::io::pickle::PyValue> {
             }
         }
     }
-    let arr = |shape: Vec<usize>, data: NpyData| PyValue::Array(NdArray { shape, fortran_order: false, data });
-    let col = |name: &str| -> Result<PyValue> { Ok(arr(vec![nt], NpyData::F64(rec.trials.f64(name)?))) };
-    let col2 = |name: &str| -> Result<PyValue> { Ok(arr(vec![nt, 1], NpyData::F64(rec.trials.f64(name)?))) };
-    let (mouse, date) = rec.info.id.split_once('_').unwrap_or((rec.info.id.as_str(), ""));
+    let arr = |shape: Vec<usize>, data: NpyData| {
+        PyValue::Array(NdArray {
+            shape,
+            fortran_order: false,
+            data,
+        })
+    };
+    let col =
+        |name: &str| -> Result<PyValue> { Ok(arr(vec![nt], NpyData::F64(rec.trials.f64(name)?))) };
+    let col2 = |name: &str| -> Result<PyValue> {
+        Ok(arr(vec![nt, 1], NpyData::F64(rec.trials.f64(name)?)))
+    };
+    let (mouse, date) = rec
+        .info
+        .id
+        .split_once('_')
+        .unwrap_or((rec.info.id.as_str(), ""));
     let key = |k: &str| PyValue::Str(k.to_string());
     Ok(PyValue::Dict(vec![
         (key("spks"), arr(vec![nu, nt, nb], NpyData::I16(spks))),
-        (key("brain_area"), arr(vec![nu], NpyData::Str(rec.units.regions.clone()))),
+        (
+            key("brain_area"),
+            arr(vec![nu], NpyData::Str(rec.units.regions.clone())),
+        ),
         (key("contrast_left"), col("contrast_left")?),
         (key("contrast_right"), col("contrast_right")?),
         (key("response"), col("response")?),
