@@ -13,6 +13,7 @@
 pub mod npy;
 pub mod npz;
 pub mod pickle;
+pub mod steinmetz_npz;
 
 #[cfg(test)]
 mod test_support;
