@@ -7,6 +7,7 @@
 pub mod data;
 pub mod error;
 pub mod io;
+pub mod pipeline;
 pub mod result;
 pub mod rsa;
 pub mod stats;
