@@ -82,10 +82,11 @@ pub fn session_values(path: &Path) -> Result<Vec<PyValue>> {
                 ));
             }
             // A 0-d object array may hold a list of dicts.
-            if dat.shape.is_empty() && items.len() == 1 {
-                if let Some(PyValue::List(v) | PyValue::Tuple(v)) = items.first() {
-                    return Ok(v.clone());
-                }
+            if dat.shape.is_empty()
+                && items.len() == 1
+                && let Some(PyValue::List(v) | PyValue::Tuple(v)) = items.first()
+            {
+                return Ok(v.clone());
             }
             Ok(items)
         }

@@ -53,7 +53,7 @@ pub fn tangling(trajectories: &[Array2<f64>]) -> f64 {
         .sum::<f64>()
         / p as f64;
     let eps = 0.1 * spread;
-    if !(eps > 0.0) {
+    if eps.is_nan() || eps <= 0.0 {
         return f64::NAN;
     }
     let sx: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
