@@ -44,9 +44,32 @@ enum Command {
     /// Representational similarity analysis: RDMs and their comparison.
     #[command(subcommand)]
     Rsa(RsaCommand),
-    /// Shesha geometric-stability estimators.
+    /// Shesha geometric-stability estimators and the Steinmetz replication pipeline.
     #[command(subcommand)]
     Shesha(SheshaCommand),
+    /// Merges partial outputs of sharded runs and recomputes the cross-session summaries.
+    Merge {
+        /// Partial output directories.
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Prints a pipeline's default configuration (TOML).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Prints the default config of a pipeline (`steinmetz`).
+    Print {
+        #[arg(value_parser = ["steinmetz"])]
+        pipeline: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,6 +121,33 @@ enum CliSplit {
 
 #[derive(Subcommand)]
 enum SheshaCommand {
+    /// One-command replication of the Steinmetz geometric-stability analysis (Raju), e.g.
+    /// `neuropop shesha steinmetz --data steinmetz_part0.npz steinmetz_part1.npz --out results`.
+    Steinmetz {
+        /// NMA npz files, in order (sessions are numbered across them).
+        #[arg(long, num_args = 1.., required = true)]
+        data: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of every random step (overrides the config).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// TOML config (see `neuropop config print steinmetz`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Write into a non-empty directory.
+        #[arg(long)]
+        force: bool,
+        /// Process shard i of N (`i/N`, 0-based); default from SLURM_ARRAY_TASK_ID/COUNT.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Plain log lines only.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Split-half RDM stability of a trials × features matrix with a condition per trial.
     SplitHalf {
         #[arg(long)]
@@ -153,8 +203,85 @@ fn main() {
     }
 }
 
+fn load_config(path: Option<&PathBuf>) -> Result<neuropop::pipeline::SteinmetzConfig> {
+    match path {
+        Some(p) => neuropop::pipeline::SteinmetzConfig::from_toml_file(p),
+        None => Ok(neuropop::pipeline::SteinmetzConfig::default()),
+    }
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize)> {
+    let bad = || Error::invalid("--shard", "i/N with 0 <= i < N", s.to_string());
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+fn finish(summary: &neuropop::pipeline::RunSummary) -> Result<()> {
+    println!(
+        "wrote {} area-sessions ({} skipped, {} failed sessions) to {}",
+        summary.rows.len(),
+        summary.skipped.len(),
+        summary.n_failures,
+        summary.out_dir.display()
+    );
+    if summary.has_failures() {
+        return Err(Error::invalid(
+            "pipeline",
+            "every session to succeed",
+            format!("{} failed (see manifest.json)", summary.n_failures),
+        ));
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Shesha(SheshaCommand::Steinmetz {
+            data,
+            out,
+            seed,
+            config,
+            force,
+            shard,
+            threads,
+            quiet,
+        }) => {
+            let mut cfg = load_config(config.as_ref())?;
+            if let Some(s) = seed {
+                cfg.seed = s;
+            }
+            let shard = match shard {
+                Some(s) => Some(parse_shard(&s)?),
+                None => neuropop::pipeline::shard_from_slurm(),
+            };
+            let opts = neuropop::pipeline::RunOptions {
+                force,
+                shard,
+                quiet,
+                threads,
+            };
+            finish(&neuropop::pipeline::run(&data, &out, &cfg, &opts)?)
+        }
+        Command::Merge {
+            dirs,
+            out,
+            config,
+            force,
+        } => {
+            let cfg = load_config(config.as_ref())?;
+            finish(&neuropop::pipeline::merge(&dirs, &out, &cfg, force)?)
+        }
+        Command::Config(ConfigCommand::Print { .. }) => {
+            print!("{}", neuropop::pipeline::default_toml());
+            Ok(())
+        }
         Command::Demo {
             out,
             small,

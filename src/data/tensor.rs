@@ -71,7 +71,8 @@ impl BinSpec {
                 format!("width {} step {}", self.width_s, self.step_s),
             ));
         }
-        if !(self.stop_s - self.start_s >= self.width_s - 1e-9) {
+        let span = self.stop_s - self.start_s;
+        if span.is_nan() || span < self.width_s - 1e-9 {
             return Err(Error::invalid(
                 "binning window",
                 format!("at least one bin width ({} s)", self.width_s),

@@ -14,6 +14,7 @@ pub mod npy;
 pub mod npz;
 pub mod pickle;
 pub mod pickle_write;
+pub mod steinmetz_npz;
 
 #[cfg(test)]
 mod test_support;

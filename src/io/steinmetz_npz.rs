@@ -1,0 +1,456 @@
+//! Loader for the Neuromatch Academy condensed Steinmetz et al. (2019) files
+//! (`steinmetz_part{0,1,2}.npz`).
+//!
+//! Each file is an `.npz` archive with one member, `dat.npy`: a 1-D object array of dicts, one
+//! per session, holding `mouse_name`, `date_exp`, `spks` (neurons × trials × bins spike counts,
+//! 10-ms bins, bin 50 = stimulus onset), `brain_area`, `ccf`, `contrast_left`,
+//! `contrast_right`, `response`, `response_time`, `gocue`, `feedback_time`, `feedback_type`,
+//! `bin_size`, and more. The pickle inside is decoded by neuropop's data-only unpickler: no
+//! code from the file is ever run.
+//!
+//! [`read`] returns one [`Recording`] per session; [`read_sessions`] returns one result per
+//! session so that a bad session does not hide the others; [`summarize`] gives the counts.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array2, Array3};
+use polars::prelude::Column;
+use serde::Serialize;
+
+use crate::data::{PopulationTensor, Recording, SessionInfo, TrialTable, UnitTable, ValueKind};
+use crate::error::{Error, Result};
+use crate::io::npy::{NdArray, NpyData};
+use crate::io::npz;
+use crate::io::pickle::PyValue;
+
+/// Index of the bin that starts at stimulus onset in the NMA files.
+pub const ONSET_BIN: usize = 50;
+/// Bin width used when a session has no `bin_size` key.
+pub const DEFAULT_BIN_SIZE_S: f64 = 0.01;
+
+/// Trial-vector keys copied into the trial table (each of length n_trials, shape (n,) or (n, 1)).
+pub const TRIAL_KEYS: [&str; 7] = [
+    "contrast_left",
+    "contrast_right",
+    "response",
+    "response_time",
+    "gocue",
+    "feedback_time",
+    "feedback_type",
+];
+
+/// Counts of one session, without building its tensor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionSummary {
+    /// Session index within the file (0-based).
+    pub index: usize,
+    /// `<mouse_name>_<date_exp>`.
+    pub id: String,
+    /// Number of (active) trials.
+    pub n_trials: usize,
+    /// Number of neurons.
+    pub n_units: usize,
+    /// Number of time bins.
+    pub n_bins: usize,
+    /// Neurons per brain area, sorted by area name.
+    pub region_counts: Vec<(String, usize)>,
+}
+
+/// The session dicts of a file: decodes `dat.npy` and returns its elements in order.
+///
+/// # Errors
+/// [`Error::Io`]/[`Error::Format`] for an unreadable archive, [`Error::Missing`] without a
+/// `dat` member, [`Error::Invalid`] when `dat` is not an object array (or list) of sessions.
+pub fn session_values(path: &Path) -> Result<Vec<PyValue>> {
+    let members = npz::list_members(path)?;
+    if !members.iter().any(|m| m == "dat") {
+        return Err(Error::missing(
+            path.display().to_string(),
+            "npz member",
+            "dat.npy",
+        ));
+    }
+    let dat = npz::read_member(path, "dat")?;
+    let ctx = format!("{}: dat.npy", path.display());
+    match dat.data {
+        NpyData::Object(items) => {
+            if dat.shape.len() > 1 {
+                return Err(Error::invalid(
+                    ctx,
+                    "a 1-D object array of session dicts",
+                    format!("shape {:?}", dat.shape),
+                ));
+            }
+            // A 0-d object array may hold a list of dicts.
+            if dat.shape.is_empty()
+                && items.len() == 1
+                && let Some(PyValue::List(v) | PyValue::Tuple(v)) = items.first()
+            {
+                return Ok(v.clone());
+            }
+            Ok(items)
+        }
+        other => Err(Error::invalid(
+            ctx,
+            "an object array of session dicts",
+            format!("dtype {}", other.dtype_name()),
+        )),
+    }
+}
+
+/// Reads every session of an NMA Steinmetz `.npz` file.
+///
+/// # Errors
+/// The first failing session's error (see [`read_sessions`] to keep the others).
+///
+/// # Example
+/// ```no_run
+/// let sessions = neuropop::io::steinmetz_npz::read(std::path::Path::new("steinmetz_part0.npz"))?;
+/// println!("{} sessions, first has {} trials", sessions.len(), sessions[0].trials.n_trials());
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn read(path: &Path) -> Result<Vec<Recording>> {
+    read_sessions(path)?.into_iter().collect()
+}
+
+/// Reads every session of a file, one result per session.
+///
+/// # Errors
+/// File-level failures only (see [`session_values`]); session failures are in the vector.
+pub fn read_sessions(path: &Path) -> Result<Vec<Result<Recording>>> {
+    let values = session_values(path)?;
+    Ok(values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| session_recording(v, path, i))
+        .collect())
+}
+
+/// Counts of every session of a file (trials, neurons, bins, neurons per area).
+///
+/// # Errors
+/// As [`read`].
+pub fn summarize(path: &Path) -> Result<Vec<SessionSummary>> {
+    let values = session_values(path)?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let s = Session::new(v, path, i)?;
+            let spks = s.array("spks")?;
+            let shape = spks_shape(&s, spks)?;
+            let regions = s.strings("brain_area")?;
+            let units = UnitTable::new((0..regions.len() as i64).collect(), regions)?;
+            Ok(SessionSummary {
+                index: i,
+                id: s.id()?,
+                n_trials: shape.1,
+                n_units: shape.0,
+                n_bins: shape.2,
+                region_counts: units.region_counts(),
+            })
+        })
+        .collect()
+}
+
+/// A session dict with its location, for error messages.
+struct Session<'a> {
+    value: &'a PyValue,
+    path: &'a Path,
+    index: usize,
+}
+
+impl<'a> Session<'a> {
+    fn new(value: &'a PyValue, path: &'a Path, index: usize) -> Result<Self> {
+        if !matches!(value, PyValue::Dict(_)) {
+            return Err(Error::invalid(
+                format!("{}: session {index}", path.display()),
+                "a dict",
+                value.type_name(),
+            ));
+        }
+        Ok(Session { value, path, index })
+    }
+
+    fn ctx(&self, key: &str) -> String {
+        format!(
+            "{}: session {} key '{key}'",
+            self.path.display(),
+            self.index
+        )
+    }
+
+    fn get(&self, key: &str) -> Result<&'a PyValue> {
+        self.value.get(key).ok_or_else(|| {
+            Error::missing(
+                format!("{}: session {}", self.path.display(), self.index),
+                "key",
+                key,
+            )
+        })
+    }
+
+    fn array(&self, key: &str) -> Result<&'a NdArray> {
+        let v = self.get(key)?;
+        v.as_array()
+            .ok_or_else(|| Error::invalid(self.ctx(key), "a numpy array", v.type_name()))
+    }
+
+    fn text(&self, key: &str) -> Result<String> {
+        let v = self.get(key)?;
+        if let Some(s) = v.as_str() {
+            return Ok(s.to_string());
+        }
+        if let Some(a) = v.as_array()
+            && a.len() == 1
+            && let Ok(s) = a.strings()
+            && let Some(first) = s.into_iter().next()
+        {
+            return Ok(first);
+        }
+        Err(Error::invalid(self.ctx(key), "a string", v.type_name()))
+    }
+
+    fn id(&self) -> Result<String> {
+        Ok(format!(
+            "{}_{}",
+            self.text("mouse_name")?,
+            self.text("date_exp")?
+        ))
+    }
+
+    fn strings(&self, key: &str) -> Result<Vec<String>> {
+        let a = self.array(key)?;
+        if a.ndim() != 1 {
+            return Err(Error::invalid(
+                self.ctx(key),
+                "a 1-D array of strings",
+                format!("shape {:?}", a.shape),
+            ));
+        }
+        a.strings()
+            .map_err(|e| Error::invalid(self.ctx(key), "strings", e.to_string()))
+    }
+
+    /// A per-trial vector of length `n`, accepting shapes (n,) and (n, 1).
+    fn trial_vector(&self, key: &str, n: usize) -> Result<Vec<f64>> {
+        let a = self.array(key)?;
+        let ok_shape = match a.shape.as_slice() {
+            [m] => *m == n,
+            [m, 1] => *m == n,
+            _ => false,
+        };
+        if !ok_shape {
+            return Err(Error::invalid(
+                self.ctx(key),
+                format!("shape ({n},) or ({n}, 1) (one value per trial of spks)"),
+                format!("shape {:?}", a.shape),
+            ));
+        }
+        a.to_f64_c_order()
+            .map_err(|e| Error::invalid(self.ctx(key), "a numeric array", e.to_string()))
+    }
+
+    fn bin_size(&self) -> Result<Option<f64>> {
+        match self.value.get("bin_size") {
+            None => Ok(None),
+            Some(v) => {
+                let b = v
+                    .as_f64()
+                    .or_else(|| {
+                        v.as_array()
+                            .filter(|a| a.len() == 1)
+                            .and_then(|a| a.to_f64_c_order().ok())
+                            .and_then(|x| x.first().copied())
+                    })
+                    .ok_or_else(|| {
+                        Error::invalid(self.ctx("bin_size"), "a number", v.type_name())
+                    })?;
+                if !(b.is_finite() && b > 0.0) {
+                    return Err(Error::invalid(
+                        self.ctx("bin_size"),
+                        "a positive finite number of seconds",
+                        b.to_string(),
+                    ));
+                }
+                Ok(Some(b))
+            }
+        }
+    }
+}
+
+fn spks_shape(s: &Session<'_>, spks: &NdArray) -> Result<(usize, usize, usize)> {
+    match spks.shape.as_slice() {
+        [u, t, b] => {
+            if matches!(
+                spks.data,
+                NpyData::Str(_) | NpyData::Object(_) | NpyData::Bool(_)
+            ) {
+                return Err(Error::invalid(
+                    s.ctx("spks"),
+                    "an integer or float array",
+                    format!("dtype {}", spks.dtype_name()),
+                ));
+            }
+            Ok((*u, *t, *b))
+        }
+        _ => Err(Error::invalid(
+            s.ctx("spks"),
+            "a 3-D array (neurons × trials × bins)",
+            format!("shape {:?}", spks.shape),
+        )),
+    }
+}
+
+/// Builds the [`Recording`] of session `index` of `path` from its dict.
+///
+/// # Errors
+/// [`Error::Missing`] for a missing key, [`Error::Invalid`] for a wrong type or shape, each
+/// naming the file, the session index and the key.
+pub fn session_recording(value: &PyValue, path: &Path, index: usize) -> Result<Recording> {
+    let s = Session::new(value, path, index)?;
+    let mouse = s.text("mouse_name")?;
+    let id = s.id()?;
+    let spks = s.array("spks")?;
+    let (nu, nt, nb) = spks_shape(&s, spks)?;
+    let regions = s.strings("brain_area")?;
+    if regions.len() != nu {
+        return Err(Error::invalid(
+            s.ctx("brain_area"),
+            format!("{nu} entries (one per neuron of spks)"),
+            regions.len().to_string(),
+        ));
+    }
+    let mut units = UnitTable::new((0..nu as i64).collect(), regions)?;
+    if let Some(PyValue::Array(ccf)) = value.get("ccf")
+        && ccf.shape.len() == 2
+        && ccf.shape[0] == nu
+        && let Ok(v) = ccf.to_f64_c_order()
+        && let Ok(a) = Array2::from_shape_vec((nu, ccf.shape[1]), v)
+    {
+        units.ccf = Some(a);
+    }
+
+    let source = format!("{}: session {index} ({id})", path.display());
+    let mut trials = TrialTable::with_rows(nt, source.clone());
+    for key in TRIAL_KEYS {
+        let v = s.trial_vector(key, nt)?;
+        trials.set_column(Column::new(key.into(), v))?;
+    }
+    trials.set_column(Column::new("stim_onset".into(), vec![0.5f64; nt]))?;
+
+    let bin_size = match s.bin_size()? {
+        Some(b) => b,
+        None => {
+            eprintln!(
+                "warning: {}: session {index}: no 'bin_size', assuming {DEFAULT_BIN_SIZE_S} s",
+                path.display()
+            );
+            DEFAULT_BIN_SIZE_S
+        }
+    };
+    let flat = spks
+        .to_f64_c_order()
+        .map_err(|e| Error::invalid(s.ctx("spks"), "a numeric array", e.to_string()))?;
+    let raw = Array3::from_shape_vec((nu, nt, nb), flat)
+        .map_err(|e| Error::invalid(s.ctx("spks"), "neurons × trials × bins", e.to_string()))?;
+    let values = raw
+        .permuted_axes([2, 1, 0])
+        .as_standard_layout()
+        .into_owned();
+    let centres: Vec<f64> = (0..nb)
+        .map(|k| (k as f64 - ONSET_BIN as f64 + 0.5) * bin_size)
+        .collect();
+    let binned = PopulationTensor::new(
+        values,
+        centres,
+        bin_size,
+        "stim_onset",
+        ValueKind::Counts,
+        trials.clone(),
+        units.clone(),
+    )?;
+    let rec = Recording {
+        info: SessionInfo {
+            id,
+            subject: Some(mouse),
+            source: Some(PathBuf::from(path)),
+            format: "steinmetz-npz".into(),
+            start_time: None,
+        },
+        units,
+        spikes: None,
+        trials,
+        steps: None,
+        maze: None,
+        binned: Some(binned),
+    };
+    rec.validate()?;
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/steinmetz")
+            .join(name)
+    }
+
+    #[test]
+    fn reads_fixture_sessions() {
+        let p0 = read(&fixture("nma_part0.npz")).unwrap();
+        let p1 = read(&fixture("nma_part1.npz")).unwrap();
+        let trials: Vec<usize> = p0.iter().chain(&p1).map(|r| r.trials.n_trials()).collect();
+        assert_eq!(trials, vec![96, 120, 60, 42, 64]);
+        let units: Vec<usize> = p0.iter().chain(&p1).map(|r| r.units.len()).collect();
+        assert_eq!(units, vec![58, 58, 34, 12, 40]);
+        let s0 = &p0[0];
+        assert_eq!(s0.info.format, "steinmetz-npz");
+        assert!(s0.info.id.contains('_'));
+        let counts = s0.units.region_counts();
+        let get = |a: &str| counts.iter().find(|(r, _)| r == a).map(|x| x.1);
+        assert_eq!(get("VISp"), Some(16));
+        assert_eq!(get("SCm"), Some(6));
+        assert_eq!(get("root"), Some(4));
+        let b = s0.binned.as_ref().unwrap();
+        assert_eq!(b.values.dim(), (250, 96, 58));
+        assert!((b.bin_centres_s[50] - 0.005).abs() < 1e-12);
+        assert_eq!(s0.trials.f64("feedback_type").unwrap().len(), 96);
+        assert!(s0.units.ccf.is_some());
+    }
+
+    #[test]
+    fn summarize_matches_read() {
+        let s = summarize(&fixture("nma_part1.npz")).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].n_trials, 42);
+        assert_eq!(s[1].n_units, 40);
+        assert_eq!(s[1].n_bins, 250);
+    }
+
+    #[test]
+    fn bad_session_is_reported_with_key() {
+        let p = Path::new("mem.npz");
+        let d = PyValue::Dict(vec![(
+            PyValue::Str("mouse_name".into()),
+            PyValue::Str("M".into()),
+        )]);
+        let e = session_recording(&d, p, 3).unwrap_err().to_string();
+        assert!(e.contains("session 3") && e.contains("date_exp"), "{e}");
+        let e = session_recording(&PyValue::Int(1), p, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dict"), "{e}");
+    }
+
+    #[test]
+    fn garbage_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.npz");
+        std::fs::write(&p, b"garbage bytes, not a zip").unwrap();
+        assert!(read(&p).is_err());
+    }
+}
