@@ -122,6 +122,32 @@ pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Resu
             println!("{a:<8} {g:>12.2} {m:>14.3} {n:>6}");
         }
     }
+    let pipe_out = out.join("shesha_steinmetz");
+    log(&format!(
+        "running the Steinmetz Shesha replication pipeline into {}",
+        pipe_out.display()
+    ));
+    let run_opts = crate::pipeline::RunOptions {
+        force: true,
+        shard: None,
+        quiet,
+        threads: None,
+    };
+    let summary = crate::pipeline::run(
+        &data_files,
+        &pipe_out,
+        &crate::pipeline::SteinmetzConfig::default(),
+        &run_opts,
+    )?;
+    if !quiet {
+        println!(
+            "Steinmetz replication: {} area-sessions, {} skipped, {} failed sessions -> {}",
+            summary.rows.len(),
+            summary.skipped.len(),
+            summary.n_failures,
+            pipe_out.display()
+        );
+    }
     Ok(DemoSummary {
         data_files,
         n_sessions: sessions.len(),
