@@ -17,33 +17,12 @@ pub struct DemoSummary {
     pub area_stability: Vec<(String, f64, f64, usize)>,
 }
 
-/// Prepares an output directory: refuses a non-empty one unless `force`.
-///
-/// # Errors
-/// [`Error::Invalid`] for a non-empty directory without `force`; [`Error::Io`] on failure.
-pub fn prepare_out_dir(out: &Path, force: bool) -> Result<()> {
-    if out.exists() {
-        let non_empty = std::fs::read_dir(out)
-            .map_err(|e| Error::io(out, e))?
-            .next()
-            .is_some();
-        if non_empty && !force {
-            return Err(Error::invalid(
-                format!("output directory {}", out.display()),
-                "an empty or new directory (or --force)",
-                "a non-empty directory",
-            ));
-        }
-    }
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))
-}
-
 /// Runs the demo into `out`.
 ///
 /// # Errors
 /// Output-directory, simulation and I/O errors.
 pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Result<DemoSummary> {
-    prepare_out_dir(out, force)?;
+    crate::output::prepare_dir(out, force)?;
     let mut opts = if small {
         SteinmetzSimOptions::small()
     } else {

@@ -9,6 +9,7 @@ pub mod data;
 pub mod demo;
 pub mod error;
 pub mod io;
+pub mod output;
 pub mod pipeline;
 pub mod result;
 pub mod rsa;

@@ -116,7 +116,8 @@ impl PopulationTensor {
     /// Wraps values with their tables, checking the shapes agree.
     ///
     /// # Errors
-    /// [`Error::Invalid`] naming the axis whose length disagrees.
+    /// [`Error::Invalid`] naming the axis whose length disagrees, or for a non-positive bin
+    /// width or non-finite bin centre.
     pub fn new(
         values: Array3<f64>,
         bin_centres_s: Vec<f64>,
@@ -146,6 +147,20 @@ impl PopulationTensor {
                 "PopulationTensor units",
                 format!("{nu} unit rows"),
                 units.len().to_string(),
+            ));
+        }
+        if !(bin_width_s > 0.0 && bin_width_s.is_finite()) {
+            return Err(Error::invalid(
+                "PopulationTensor bin width",
+                "positive finite seconds",
+                bin_width_s.to_string(),
+            ));
+        }
+        if let Some(c) = bin_centres_s.iter().find(|c| !c.is_finite()) {
+            return Err(Error::invalid(
+                "PopulationTensor bin centres",
+                "finite seconds",
+                c.to_string(),
             ));
         }
         Ok(PopulationTensor {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -402,38 +402,6 @@ fn sha256_file(path: &Path) -> Result<(u64, String)> {
     Ok((size, hex))
 }
 
-fn prepare_out(out: &Path, force: bool) -> Result<()> {
-    if out.exists() {
-        let non_empty = fs::read_dir(out)
-            .map_err(|e| Error::io(out, e))?
-            .next()
-            .is_some();
-        if non_empty && !force {
-            return Err(Error::invalid(
-                format!("output directory {}", out.display()),
-                "an empty or new directory (use --force to overwrite)",
-                "a non-empty directory",
-            ));
-        }
-    } else {
-        fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    }
-    Ok(())
-}
-
-/// Writes `bytes` to `dir/name` through a temporary file in `dir` and a rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    let target = dir.join(name);
-    tmp.persist(&target)
-        .map_err(|e| Error::io(&target, e.error))?;
-    Ok(())
-}
-
 fn fmt_f(v: f64) -> String {
     if v.is_finite() {
         format!("{v}")
@@ -599,20 +567,20 @@ fn write_tables(
     regional: &[RegionalRow],
     coupling: &[CouplingRow],
 ) -> Result<()> {
-    write_atomic(out, "area_sessions.csv", area_sessions_csv(rows).as_bytes())?;
+    crate::output::write_atomic(out, "area_sessions.csv", area_sessions_csv(rows).as_bytes())?;
     let mut df = area_sessions_frame(rows)?;
     let mut buf = Vec::new();
     ParquetWriter::new(&mut buf)
         .finish(&mut df)
         .map_err(|e| Error::table("area_sessions.parquet", e))?;
-    write_atomic(out, "area_sessions.parquet", &buf)?;
+    crate::output::write_atomic(out, "area_sessions.parquet", &buf)?;
     let sk = csv_text(
         "session,area,reason",
         skipped
             .iter()
             .map(|s| format!("{},{},{}", s.session, s.area, s.reason)),
     );
-    write_atomic(out, "skipped.csv", sk.as_bytes())?;
+    crate::output::write_atomic(out, "skipped.csv", sk.as_bytes())?;
     let rg = csv_text(
         "region,metric,n,mean,ci_low,ci_high",
         regional.iter().map(|r| {
@@ -627,7 +595,7 @@ fn write_tables(
             )
         }),
     );
-    write_atomic(out, "regional_summary.csv", rg.as_bytes())?;
+    crate::output::write_atomic(out, "regional_summary.csv", rg.as_bytes())?;
     let cp = csv_text(
         "ground_truth,metric,rho,ci_low,ci_high,p_value,n",
         coupling.iter().map(|r| {
@@ -643,7 +611,7 @@ fn write_tables(
             )
         }),
     );
-    write_atomic(out, "behavior_coupling.csv", cp.as_bytes())?;
+    crate::output::write_atomic(out, "behavior_coupling.csv", cp.as_bytes())?;
     Ok(())
 }
 
@@ -711,7 +679,7 @@ pub fn run(
             format!("{i} of {n}"),
         ));
     }
-    prepare_out(out, run_opts.force)?;
+    crate::output::prepare_dir(out, run_opts.force)?;
     let pool = {
         let mut b = rayon::ThreadPoolBuilder::new();
         if let Some(t) = run_opts.threads {
@@ -876,7 +844,7 @@ fn run_inner(
     });
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::invalid("manifest.json", "serialisable", e.to_string()))?;
-    write_atomic(out, "manifest.json", text.as_bytes())?;
+    crate::output::write_atomic(out, "manifest.json", text.as_bytes())?;
     progress.finish();
     Ok(RunSummary {
         out_dir: out.to_path_buf(),
@@ -942,7 +910,7 @@ pub fn merge(
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
         parts.push(serde_json::json!({"dir": d, "manifest": m}));
     }
-    prepare_out(out, force)?;
+    crate::output::prepare_dir(out, force)?;
     // Stable sorts keep each session's area order.
     rows.sort_by_key(|r| r.session);
     skipped.sort_by_key(|s| s.session);
@@ -964,7 +932,7 @@ pub fn merge(
     });
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::invalid("manifest.json", "serialisable", e.to_string()))?;
-    write_atomic(out, "manifest.json", text.as_bytes())?;
+    crate::output::write_atomic(out, "manifest.json", text.as_bytes())?;
     Ok(RunSummary {
         out_dir: out.to_path_buf(),
         rows,

@@ -1,0 +1,61 @@
+//! Output safety shared by every batch command: refuse to overwrite a non-empty directory
+//! unless asked, and write each file through a temporary name and a rename so a crash never
+//! leaves a half-written table behind.
+
+use crate::{Error, Result};
+use std::io::Write as _;
+use std::path::Path;
+
+/// Creates `dir` if needed; refuses an existing non-empty `dir` unless `force`.
+///
+/// # Errors
+/// [`Error::Invalid`] for a non-empty directory without `force`; [`Error::Io`] on failure.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("run1");
+/// neuropop::output::prepare_dir(&out, false).unwrap();
+/// std::fs::write(out.join("x.csv"), "1").unwrap();
+/// assert!(neuropop::output::prepare_dir(&out, false).is_err()); // not empty
+/// assert!(neuropop::output::prepare_dir(&out, true).is_ok());
+/// ```
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
+    if dir.exists() {
+        let non_empty = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .next()
+            .is_some();
+        if non_empty && !force {
+            return Err(Error::invalid(
+                format!("output directory {}", dir.display()),
+                "an empty or new directory (use --force to overwrite)",
+                "a non-empty directory",
+            ));
+        }
+        Ok(())
+    } else {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+    }
+}
+
+/// Writes `bytes` to `dir/name` through a temporary file in `dir` and a rename.
+///
+/// # Errors
+/// [`Error::Io`] naming the file that could not be written.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// neuropop::output::write_atomic(dir.path(), "a.txt", b"hello").unwrap();
+/// assert_eq!(std::fs::read(dir.path().join("a.txt")).unwrap(), b"hello");
+/// ```
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    let target = dir.join(name);
+    tmp.persist(&target)
+        .map_err(|e| Error::io(&target, e.error))?;
+    Ok(())
+}
