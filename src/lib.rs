@@ -11,6 +11,7 @@ pub mod error;
 pub mod io;
 pub mod output;
 pub mod pipeline;
+pub mod progress;
 pub mod result;
 pub mod rsa;
 pub mod sim;

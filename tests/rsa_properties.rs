@@ -266,6 +266,10 @@ fn random_estimators_are_bit_identical_across_thread_counts() {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a.split_scores), bits(&b.split_scores));
     assert_eq!(a.estimate.to_bits(), b.estimate.to_bits());
+    // Repetition k draws from its own stream: asking for fewer splits (a different batching
+    // of the work) gives the same first scores.
+    let fewer = shesha::split_half(x.view(), &conds, &opts.clone().with_random_splits(37)).unwrap();
+    assert_eq!(bits(&fewer.split_scores), bits(&a.split_scores[..37]));
 
     let d = CentroidDriftOptions {
         n_permutations: 300,

@@ -54,6 +54,11 @@ pub struct SessionSummary {
     pub n_bins: usize,
     /// Neurons per brain area, sorted by area name.
     pub region_counts: Vec<(String, usize)>,
+    /// Bin width (s): the file's `bin_size`, or 0.01 s when absent.
+    pub bin_size_s: f64,
+    /// The trial-table columns [`session_recording`] builds (every trial key present, plus
+    /// `stim_onset`).
+    pub trial_columns: Vec<String>,
 }
 
 /// The session dicts of a file: decodes `dat.npy` and returns its elements in order.
@@ -148,6 +153,12 @@ pub fn summarize(path: &Path) -> Result<Vec<SessionSummary>> {
                 n_units: shape.0,
                 n_bins: shape.2,
                 region_counts: units.region_counts(),
+                bin_size_s: s.bin_size()?.unwrap_or(DEFAULT_BIN_SIZE_S),
+                trial_columns: TRIAL_KEYS
+                    .iter()
+                    .map(|k| k.to_string())
+                    .chain(std::iter::once("stim_onset".to_string()))
+                    .collect(),
             })
         })
         .collect()

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -626,34 +626,6 @@ fn git_commit() -> Option<String> {
         .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
 }
 
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    quiet: bool,
-}
-
-impl Progress {
-    fn new(quiet: bool) -> Self {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let b = indicatif::ProgressBar::new_spinner();
-            b.enable_steady_tick(std::time::Duration::from_millis(200));
-            b
-        });
-        Progress { bar, quiet }
-    }
-    fn msg(&self, m: String) {
-        match &self.bar {
-            Some(b) => b.set_message(m),
-            None if !self.quiet => eprintln!("neuropop steinmetz: {m}"),
-            None => {}
-        }
-    }
-    fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
-        }
-    }
-}
-
 /// Runs the Steinmetz pipeline on `files` (sessions numbered across files in order) and writes
 /// `area_sessions.{csv,parquet}`, `skipped.csv`, `regional_summary.csv`,
 /// `behavior_coupling.csv` and `manifest.json` into `out`.
@@ -699,7 +671,8 @@ fn run_inner(
     threads: usize,
 ) -> Result<RunSummary> {
     let t_all = Instant::now();
-    let progress = Progress::new(run_opts.quiet);
+    let progress = crate::progress::Progress::new("steinmetz", run_opts.quiet);
+    let mut bar = progress.stage("sessions", 0);
     let mut stages: BTreeMap<String, f64> = BTreeMap::new();
     let t = Instant::now();
     let mut inputs: Vec<InputFile> = files
@@ -736,7 +709,7 @@ fn run_inner(
             Ok(v) => v,
             Err(e) => {
                 n_failures += 1;
-                progress.msg(format!("{}: failed: {e}", path.display()));
+                bar.note(&format!("{}: failed: {e}", path.display()));
                 inputs[fi].error = Some(e.to_string());
                 sessions.push(SessionStatus {
                     session: None,
@@ -750,6 +723,7 @@ fn run_inner(
             }
         };
         inputs[fi].n_sessions = Some(values.len());
+        bar.add_total(values.len() as u64);
         t_load += t.elapsed().as_secs_f64();
         for (k, v) in values.iter().enumerate() {
             let session = g;
@@ -757,6 +731,7 @@ fn run_inner(
             if let Some((i, n)) = run_opts.shard
                 && session % n != i
             {
+                bar.inc(&format!("session {session}: other shard"));
                 continue;
             }
             let t = Instant::now();
@@ -789,7 +764,6 @@ fn run_inner(
                         status.status = "skipped".into();
                         status.detail = Some(reason);
                     } else {
-                        progress.msg(format!("session {session} ({})", rec.info.id));
                         let t = Instant::now();
                         match analyse_session(&rec, session, config) {
                             Ok((r, s)) => {
@@ -807,14 +781,20 @@ fn run_inner(
                 }
             }
             if status.status == "failed" {
-                progress.msg(format!(
+                bar.note(&format!(
                     "session {session} failed: {}",
                     status.detail.clone().unwrap_or_default()
                 ));
             }
+            bar.inc(&format!(
+                "session {session} {}: {}",
+                status.id.as_deref().unwrap_or(""),
+                status.status
+            ));
             sessions.push(status);
         }
     }
+    bar.finish();
     stages.insert("load_s".into(), t_load);
     stages.insert("analyse_s".into(), t_analyse);
 
@@ -845,7 +825,12 @@ fn run_inner(
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::invalid("manifest.json", "serialisable", e.to_string()))?;
     crate::output::write_atomic(out, "manifest.json", text.as_bytes())?;
-    progress.finish();
+    progress.log(&format!(
+        "{} area-sessions, {} skipped, {n_failures} failed sessions -> {}",
+        rows.len(),
+        skipped.len(),
+        out.display()
+    ));
     Ok(RunSummary {
         out_dir: out.to_path_buf(),
         rows,
