@@ -206,7 +206,29 @@ fn area_row(
         .as_ref()
         .ok_or_else(|| Error::missing(rec.info.id.clone(), "dataset", "spks"))?;
     let (nb, n, _) = tensor.values.dim();
-    let (b0, b1) = (config.epoch_start_bin, config.epoch_stop_bin);
+    // The tensor may hold only some of the file's bins (`run` converts just the epoch); its
+    // bin centres say which: file bin k has centre (k − 50 + 0.5) · width.
+    let first_file_bin = tensor
+        .bin_centres_s
+        .first()
+        .map(|c| (c / tensor.bin_width_s - 0.5 + steinmetz_npz::ONSET_BIN as f64).round())
+        .unwrap_or(0.0);
+    let first_file_bin = if first_file_bin >= 0.0 {
+        first_file_bin as usize
+    } else {
+        usize::MAX // before the file's first bin: cannot contain the epoch
+    };
+    if config.epoch_start_bin < first_file_bin {
+        return Err(Error::invalid(
+            format!("session {session}: spks bins"),
+            format!("bins from {} on", config.epoch_start_bin),
+            format!("bins from {first_file_bin} on"),
+        ));
+    }
+    let (b0, b1) = (
+        config.epoch_start_bin - first_file_bin,
+        config.epoch_stop_bin - first_file_bin,
+    );
     if b1 > nb {
         return Err(Error::invalid(
             format!("session {session}: spks bins"),
@@ -615,15 +637,9 @@ fn write_tables(
     Ok(())
 }
 
+/// The commit the binary was built from (recorded by build.rs), if built from a git checkout.
 fn git_commit() -> Option<String> {
-    let o = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .ok()?;
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    option_env!("NEUROPOP_GIT_COMMIT").map(str::to_string)
 }
 
 /// Runs the Steinmetz pipeline on `files` (sessions numbered across files in order) and writes
@@ -735,7 +751,13 @@ fn run_inner(
                 continue;
             }
             let t = Instant::now();
-            let rec = steinmetz_npz::session_recording(v, path, k);
+            // Only the analysis epoch is converted to f64: the pipeline reads nothing else.
+            let rec = steinmetz_npz::session_recording_bins(
+                v,
+                path,
+                k,
+                Some(config.epoch_start_bin..config.epoch_stop_bin),
+            );
             t_load += t.elapsed().as_secs_f64();
             let mut status = SessionStatus {
                 session: Some(session),
