@@ -194,7 +194,7 @@ def cmd_run(args):
         wall = timed([sys.executable, __file__, "_child_script", script, str(d)] + files)
         stages = json.loads((d / "stages.json").read_text())
         runs.append({"rep": r, "tool": "script", "wall_s": wall, "stages": stages,
-                     "out": str(d)})
+                     "loadavg_after": os.getloadavg(), "out": str(d)})
         print(json.dumps(runs[-1]), flush=True)
         for th in args.threads:
             o = work / f"neuropop_t{th}_{r}"
@@ -207,7 +207,8 @@ def cmd_run(args):
             runs.append({"rep": r, "tool": f"neuropop threads={th or 'default'}",
                          "wall_s": wall, "stages": man.get("stage_wall_time_s"),
                          "manifest_threads": man.get("threads"),
-                         "git_commit": man.get("git_commit"), "out": str(o)})
+                         "git_commit": man.get("git_commit"),
+                         "loadavg_after": os.getloadavg(), "out": str(o)})
             print(json.dumps(runs[-1]), flush=True)
     summary = {"machine": facts, "runs": runs, "medians": {}}
     for tool in dict.fromkeys(x["tool"] for x in runs):
