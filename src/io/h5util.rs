@@ -580,3 +580,107 @@ pub fn sniff(path: &Path) -> Result<Option<&'static str>> {
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdf5::types::{FixedAscii, FixedUnicode, VarLenAscii};
+
+    fn file_with(build: impl FnOnce(&hdf5::File)) -> (tempfile::TempDir, H5File) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.h5");
+        {
+            let f = hdf5::File::create(&p).unwrap();
+            build(&f);
+        }
+        let f = H5File::open(&p).unwrap();
+        (dir, f)
+    }
+
+    #[test]
+    fn strings_of_every_storage_kind() {
+        let (_d, f) = file_with(|f| {
+            let fa: Vec<FixedAscii<10>> = ["CA1", "VISp"]
+                .iter()
+                .map(|s| FixedAscii::from_ascii(s).unwrap())
+                .collect();
+            f.new_dataset_builder().with_data(&fa).create("fa").unwrap();
+            let fu: Vec<FixedUnicode<300>> =
+                ["Ünë", ""].iter().map(|s| s.parse().unwrap()).collect();
+            f.new_dataset_builder().with_data(&fu).create("fu").unwrap();
+            let va: Vec<VarLenAscii> = ["a", "bc"]
+                .iter()
+                .map(|s| VarLenAscii::from_ascii(s).unwrap())
+                .collect();
+            f.new_dataset_builder().with_data(&va).create("va").unwrap();
+            let names: Vec<VarLenUnicode> = ["x", "y"].iter().map(|s| s.parse().unwrap()).collect();
+            f.new_attr_builder()
+                .with_data(&names)
+                .create("colnames")
+                .unwrap();
+        });
+        assert_eq!(f.read_strings("/fa").unwrap(), vec!["CA1", "VISp"]);
+        assert_eq!(f.read_strings("/fu").unwrap(), vec!["Ünë", ""]);
+        assert_eq!(f.read_strings("/va").unwrap(), vec!["a", "bc"]);
+        assert_eq!(f.kind("/fa").unwrap(), ValueKind::Str);
+        assert_eq!(
+            f.attr_strings("/", "colnames").unwrap(),
+            Some(vec!["x".to_string(), "y".to_string()])
+        );
+        assert_eq!(f.attr_string("/", "absent").unwrap(), None);
+        let msg = f.read_i64("/fa").unwrap_err().to_string();
+        assert!(
+            msg.contains("/fa") && msg.contains("expected an integer dataset"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn integers_of_any_width_and_booleans() {
+        let (_d, f) = file_with(|f| {
+            f.new_dataset_builder()
+                .with_data(&[3u8, 250])
+                .create("u8")
+                .unwrap();
+            f.new_dataset_builder()
+                .with_data(&[-7i16, 9])
+                .create("i16")
+                .unwrap();
+            f.new_dataset_builder()
+                .with_data(&[1u64, u64::MAX])
+                .create("u64")
+                .unwrap();
+            f.new_dataset_builder()
+                .with_data(&[true, false])
+                .create("b")
+                .unwrap();
+            f.new_dataset_builder()
+                .with_data(&[1.5f32, -2.0])
+                .create("f32")
+                .unwrap();
+        });
+        assert_eq!(f.read_i64("/u8").unwrap(), vec![3, 250]);
+        assert_eq!(f.read_i64("/i16").unwrap(), vec![-7, 9]);
+        let msg = f.read_i64("/u64").unwrap_err().to_string();
+        assert!(
+            msg.contains("entry 1") && msg.contains("18446744073709551615"),
+            "{msg}"
+        );
+        let msg = f.read_usize("/i16").unwrap_err().to_string();
+        assert!(
+            msg.contains("entry 0: expected a non-negative index, found -7"),
+            "{msg}"
+        );
+        assert_eq!(f.kind("/b").unwrap(), ValueKind::Bool);
+        assert_eq!(f.read_bool("/b").unwrap(), vec![true, false]);
+        assert_eq!(f.read_bool("/u8").unwrap(), vec![true, true]);
+        assert_eq!(f.read_f64("/f32").unwrap(), vec![1.5, -2.0]);
+        let msg = f.read_f64("/i16").unwrap_err().to_string();
+        assert!(
+            msg.contains("expected a float dataset, found int16"),
+            "{msg}"
+        );
+        let err = f.read_f64("/nope/deeper").unwrap_err();
+        assert!(matches!(err, Error::Missing { .. }), "{err:?}");
+    }
+}
