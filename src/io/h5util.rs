@@ -11,6 +11,12 @@ use hdf5::{Container, Dataset, Group, H5Type};
 use std::path::{Path, PathBuf};
 
 /// The kind of values a dataset holds, as far as the loaders care.
+///
+/// ```
+/// use neuropop::io::h5util::{H5File, ValueKind};
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5");
+/// assert_eq!(H5File::open(&p).unwrap().kind("/units/spike_times").unwrap(), ValueKind::Float);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ValueKind {
     /// Signed or unsigned integers of any width.
@@ -28,6 +34,13 @@ pub enum ValueKind {
 }
 
 /// An open HDF5 file that remembers its path for error messages.
+///
+/// ```
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5");
+/// let f = neuropop::io::h5util::H5File::open(&p).unwrap();
+/// let err = f.read_f64("/units/id").unwrap_err().to_string();
+/// assert!(err.contains("session_small.maze.h5") && err.contains("/units/id") && err.contains("int64"));
+/// ```
 pub struct H5File {
     file: hdf5::File,
     path: PathBuf,
@@ -65,22 +78,22 @@ impl H5File {
     }
 
     /// The file's path.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert!(f.path().ends_with("session_small.maze.h5"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The underlying `hdf5` file handle.
-    pub fn handle(&self) -> &hdf5::File {
-        &self.file
-    }
-
     /// An HDF5 library error at `location`, naming this file.
-    pub fn h5err(&self, location: &str, e: impl std::fmt::Display) -> Error {
+    pub(crate) fn h5err(&self, location: &str, e: impl std::fmt::Display) -> Error {
         Error::hdf5(&self.path, location, e)
     }
 
     /// A format error at `location`, naming this file.
-    pub fn format_err(&self, location: &str, message: impl Into<String>) -> Error {
+    pub(crate) fn format_err(&self, location: &str, message: impl Into<String>) -> Error {
         Error::format(&self.path, location, message)
     }
 
@@ -90,6 +103,11 @@ impl H5File {
 
     /// True if an object exists at the absolute path `obj` (every intermediate link is checked,
     /// because libhdf5 reports a missing parent as an error rather than as "absent").
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert!(f.exists("/units/id") && !f.exists("/units/nope/deeper"));
+    /// ```
     pub fn exists(&self, obj: &str) -> bool {
         let mut prefix = String::new();
         for part in obj.split('/').filter(|s| !s.is_empty()) {
@@ -106,6 +124,12 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] (what = "dataset") if absent; [`Error::Hdf5`] if it cannot be opened.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.dataset("/units/id").unwrap().shape(), vec![3]);
+    /// assert!(f.dataset("/nope").is_err());
+    /// ```
     pub fn dataset(&self, obj: &str) -> Result<Dataset> {
         if !self.exists(obj) {
             return Err(self.missing("dataset", obj));
@@ -117,6 +141,11 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] (what = "group") if absent; [`Error::Hdf5`] if it cannot be opened.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert!(f.group("/steps").is_ok());
+    /// ```
     pub fn group(&self, obj: &str) -> Result<Group> {
         if !self.exists(obj) {
             return Err(self.missing("group", obj));
@@ -128,6 +157,13 @@ impl H5File {
     ///
     /// # Errors
     /// As [`H5File::dataset`].
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// use neuropop::io::h5util::ValueKind;
+    /// assert_eq!(f.kind("/units/region").unwrap(), ValueKind::Str);
+    /// assert_eq!(f.kind("/trials/correct").unwrap(), ValueKind::Int);
+    /// ```
     pub fn kind(&self, obj: &str) -> Result<ValueKind> {
         let ds = self.dataset(obj)?;
         self.kind_of(&ds, obj)
@@ -146,6 +182,11 @@ impl H5File {
     ///
     /// # Errors
     /// As [`H5File::dataset`]; [`Error::Format`] if it is not one-dimensional.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.len_1d("/units/spike_times").unwrap(), 7);
+    /// ```
     pub fn len_1d(&self, obj: &str) -> Result<usize> {
         let ds = self.dataset(obj)?;
         self.check_1d(&ds, obj)
@@ -167,6 +208,11 @@ impl H5File {
     /// # Errors
     /// [`Error::Missing`] if absent; [`Error::Format`] if not 1-D, not integer, or a `uint64`
     /// value exceeds `i64::MAX`; [`Error::Hdf5`] on a read failure.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.read_i64("/trials/goal_x").unwrap(), vec![2, 4, 2]);
+    /// ```
     pub fn read_i64(&self, obj: &str) -> Result<Vec<i64>> {
         let ds = self.dataset(obj)?;
         self.check_1d(&ds, obj)?;
@@ -204,6 +250,11 @@ impl H5File {
     ///
     /// # Errors
     /// As [`H5File::read_i64`], plus [`Error::Format`] naming the first negative entry.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.read_usize("/units/spike_times_index").unwrap(), vec![3, 3, 7]);
+    /// ```
     pub fn read_usize(&self, obj: &str) -> Result<Vec<usize>> {
         self.read_i64(obj)?
             .into_iter()
@@ -224,6 +275,11 @@ impl H5File {
     /// # Errors
     /// [`Error::Missing`] if absent; [`Error::Format`] if not 1-D or not floating point;
     /// [`Error::Hdf5`] on a read failure.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.read_f64("/trials/stop_time").unwrap(), vec![3.0, 9.0, 13.0]);
+    /// ```
     pub fn read_f64(&self, obj: &str) -> Result<Vec<f64>> {
         let n = self.len_1d(obj)?;
         self.read_f64_chunked(obj, n.max(1))
@@ -234,6 +290,11 @@ impl H5File {
     ///
     /// # Errors
     /// As [`H5File::read_f64`].
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.read_f64_chunked("/units/spike_times", 2).unwrap().len(), 7);
+    /// ```
     pub fn read_f64_chunked(&self, obj: &str, chunk_values: usize) -> Result<Vec<f64>> {
         let ds = self.dataset(obj)?;
         let n = self.check_1d(&ds, obj)?;
@@ -264,6 +325,11 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Format`] for other types; otherwise as [`H5File::read_i64`].
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.read_bool("/trials/correct").unwrap(), vec![true, true, false]);
+    /// ```
     pub fn read_bool(&self, obj: &str) -> Result<Vec<bool>> {
         let ds = self.dataset(obj)?;
         self.check_1d(&ds, obj)?;
@@ -287,6 +353,11 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] if absent; [`Error::Format`] if not 1-D or not strings.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.read_strings("/units/region").unwrap(), vec!["vlPFC", "dPM", "IO"]);
+    /// ```
     pub fn read_strings(&self, obj: &str) -> Result<Vec<String>> {
         let ds = self.dataset(obj)?;
         self.check_1d(&ds, obj)?;
@@ -345,6 +416,11 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] if absent; [`Error::Format`] if not an integer or not one value.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.read_scalar_i64("/maze/width").unwrap(), 5);
+    /// ```
     pub fn read_scalar_i64(&self, obj: &str) -> Result<i64> {
         let ds = self.dataset(obj)?;
         one(self.container_i64(&ds, obj)?, || self.not_one(obj))
@@ -354,6 +430,13 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] if absent; [`Error::Format`] if not a string or not one value.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// let nwb = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nwb/units_location.nwb")).unwrap();
+    /// assert_eq!(nwb.read_scalar_string("/identifier").unwrap(), "fixture-c");
+    /// assert!(f.read_scalar_string("/maze/width").is_err());
+    /// ```
     pub fn read_scalar_string(&self, obj: &str) -> Result<String> {
         let ds = self.dataset(obj)?;
         one(self.container_strings(&ds, obj)?, || self.not_one(obj))
@@ -390,6 +473,11 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] if `obj` is absent; [`Error::Format`] if the attribute is not one string.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.attr_string("/", "subject").unwrap().as_deref(), Some("M1"));
+    /// ```
     pub fn attr_string(&self, obj: &str, name: &str) -> Result<Option<String>> {
         let Some(a) = self.attr(obj, name)? else {
             return Ok(None);
@@ -403,6 +491,11 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] if `obj` is absent; [`Error::Format`] if the attribute is not one integer.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.attr_i64("/", "format_version").unwrap(), Some(1));
+    /// ```
     pub fn attr_i64(&self, obj: &str, name: &str) -> Result<Option<i64>> {
         let Some(a) = self.attr(obj, name)? else {
             return Ok(None);
@@ -417,6 +510,11 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] if `obj` is absent; [`Error::Format`] if the attribute is not strings.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.attr_strings("/", "format").unwrap(), Some(vec!["maze".to_string()]));
+    /// ```
     pub fn attr_strings(&self, obj: &str, name: &str) -> Result<Option<Vec<String>>> {
         let Some(a) = self.attr(obj, name)? else {
             return Ok(None);
@@ -429,6 +527,11 @@ impl H5File {
     ///
     /// # Errors
     /// As [`H5File::group`].
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.member_names("/maze").unwrap(), vec!["height", "start_x", "start_y", "width"]);
+    /// ```
     pub fn member_names(&self, obj: &str) -> Result<Vec<String>> {
         let mut names = self
             .group(obj)?
@@ -443,6 +546,13 @@ impl H5File {
     /// # Errors
     /// [`Error::Format`] if `obj` does not hold object references; [`Error::Hdf5`] if a
     /// reference cannot be resolved.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// let nwb = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nwb/units_electrodes.nwb")).unwrap();
+    /// let groups = nwb.read_reference_paths("/general/extracellular_ephys/electrodes/group").unwrap();
+    /// assert_eq!(groups[0], "/general/extracellular_ephys/shank0");
+    /// ```
     pub fn read_reference_paths(&self, obj: &str) -> Result<Vec<String>> {
         let ds = self.dataset(obj)?;
         self.check_1d(&ds, obj)?;
@@ -478,6 +588,11 @@ impl H5File {
     ///
     /// # Errors
     /// As [`H5File::dataset`].
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert_eq!(f.shape("/maze/width").unwrap(), Vec::<usize>::new());
+    /// ```
     pub fn shape(&self, obj: &str) -> Result<Vec<usize>> {
         Ok(self.dataset(obj)?.shape())
     }
@@ -486,6 +601,12 @@ impl H5File {
     ///
     /// # Errors
     /// [`Error::Missing`] if `obj` is absent.
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// use neuropop::io::h5util::ValueKind;
+    /// assert_eq!(f.attr_kind("/", "format_version").unwrap(), Some(ValueKind::Int));
+    /// ```
     pub fn attr_kind(&self, obj: &str, name: &str) -> Result<Option<ValueKind>> {
         let Some(a) = self.attr(obj, name)? else {
             return Ok(None);

@@ -19,6 +19,12 @@ const ELECTRODES: &str = "/general/extracellular_ephys/electrodes";
 const TRIALS: &str = "/intervals/trials";
 
 /// Options of [`read_with`].
+///
+/// ```
+/// let o = neuropop::io::nwb::NwbOptions { chunk_values: 4096 };
+/// assert_eq!(neuropop::io::nwb::NwbOptions::default().chunk_values, 1 << 20);
+/// # let _ = o;
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NwbOptions {
     /// Spike times are read in hyperslabs of at most this many values (bounds the temporary
