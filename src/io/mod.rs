@@ -10,8 +10,11 @@
 //! actually present before allocating, and report failures as [`crate::Error`] values that
 //! name the file, the location inside it and what was expected versus found.
 
+pub mod h5util;
+pub mod maze;
 pub mod npy;
 pub mod npz;
+pub mod nwb;
 pub mod pickle;
 pub mod pickle_write;
 pub mod steinmetz_npz;
