@@ -14,6 +14,7 @@ pub mod npy;
 pub mod npz;
 pub mod pickle;
 pub mod pickle_write;
+pub mod steinmetz_alf;
 pub mod steinmetz_npz;
 
 #[cfg(test)]
