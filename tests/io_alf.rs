@@ -115,7 +115,11 @@ fn golden_session_matches_numpy() {
     let names = rec.trials.column_names();
     assert_eq!(&names[..2], ["start_time", "stop_time"]);
     for (name, values) in e["trial_columns"].as_object().unwrap() {
-        assert_eq!(rec.trials.f64(name).unwrap(), floats(values), "column {name}");
+        assert_eq!(
+            rec.trials.f64(name).unwrap(),
+            floats(values),
+            "column {name}"
+        );
     }
     let included: Vec<bool> = e["included"]
         .as_array()
@@ -176,7 +180,12 @@ fn lower_quality_threshold_keeps_the_mua_cluster() {
     assert_eq!(rec.units.quality.as_ref().unwrap()[2], "1");
     assert_eq!(rec.spikes.as_ref().unwrap().n_spikes(), 100);
     assert_eq!((meta.n_requested, meta.n_used), (6, 6));
-    assert!(!meta.dropped.iter().any(|d| d.item.contains("_phy_annotation")));
+    assert!(
+        !meta
+            .dropped
+            .iter()
+            .any(|d| d.item.contains("_phy_annotation"))
+    );
 }
 
 fn err_text(dir: &Path) -> String {

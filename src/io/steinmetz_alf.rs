@@ -277,10 +277,20 @@ impl Folder {
         let annotation = self.i64_column("clusters._phy_annotation.npy")?;
         let n = annotation.len();
         let peak_channel = self.i64_column("clusters.peakChannel.npy")?;
-        self.check_len("clusters.peakChannel.npy", peak_channel.len(), n, "clusters._phy_annotation.npy")?;
+        self.check_len(
+            "clusters.peakChannel.npy",
+            peak_channel.len(),
+            n,
+            "clusters._phy_annotation.npy",
+        )?;
         let depths = if self.has("clusters.depths.npy") {
             let d = self.f64_column("clusters.depths.npy")?;
-            self.check_len("clusters.depths.npy", d.len(), n, "clusters._phy_annotation.npy")?;
+            self.check_len(
+                "clusters.depths.npy",
+                d.len(),
+                n,
+                "clusters._phy_annotation.npy",
+            )?;
             Some(d)
         } else {
             None
@@ -341,7 +351,12 @@ impl Folder {
     fn read_spikes(&self, n_clusters: usize) -> Result<Spikes> {
         let times = self.f64_column("spikes.times.npy")?;
         let clusters = self.i64_column("spikes.clusters.npy")?;
-        self.check_len("spikes.clusters.npy", clusters.len(), times.len(), "spikes.times.npy")?;
+        self.check_len(
+            "spikes.clusters.npy",
+            clusters.len(),
+            times.len(),
+            "spikes.times.npy",
+        )?;
         if let Some(i) = times.iter().position(|t| !t.is_finite()) {
             return Err(Error::invalid(
                 format!("{}: spike {i}", self.path("spikes.times.npy").display()),
@@ -390,8 +405,12 @@ impl Folder {
             .filter(|f| f.starts_with("trials.") && f.ends_with(".npy"))
             .collect();
         // intervals first so that start_time/stop_time lead the table.
-        let ordered = std::iter::once(intervals_file)
-            .chain(trial_files.iter().map(|s| s.as_str()).filter(|f| *f != intervals_file));
+        let ordered = std::iter::once(intervals_file).chain(
+            trial_files
+                .iter()
+                .map(|s| s.as_str())
+                .filter(|f| *f != intervals_file),
+        );
         for file in ordered {
             let attribute = &file["trials.".len()..file.len() - ".npy".len()];
             let array = if file == intervals_file {
@@ -505,7 +524,9 @@ fn unit_table(kept: &[usize], clusters: &Clusters, channels: &Channels) -> Resul
     let row = |c: usize| (clusters.peak_channel[c] - 1) as usize;
     let mut units = UnitTable::new(
         kept.iter().map(|&c| c as i64).collect(),
-        kept.iter().map(|&c| channels.regions[row(c)].clone()).collect(),
+        kept.iter()
+            .map(|&c| channels.regions[row(c)].clone())
+            .collect(),
     )?;
     units.depth_um = clusters
         .depths
@@ -727,8 +748,7 @@ mod tests {
     #[test]
     fn two_column_arrays_split() {
         let a = NdArray::new(vec![2, 2], NpyData::F64(vec![1.0, 2.0, 3.0, 4.0])).unwrap();
-        let TrialColumns::Columns(c) =
-            trial_columns("window", &a, Path::new("t.npy"), 2).unwrap()
+        let TrialColumns::Columns(c) = trial_columns("window", &a, Path::new("t.npy"), 2).unwrap()
         else {
             panic!("expected columns")
         };
