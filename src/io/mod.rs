@@ -17,6 +17,7 @@ pub mod npz;
 pub mod nwb;
 pub mod pickle;
 pub mod pickle_write;
+pub mod steinmetz_alf;
 pub mod steinmetz_npz;
 
 #[cfg(test)]
