@@ -58,6 +58,18 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Summarises a data file or ALF session folder: format, sessions, units per region,
+    /// trials, bins, trial-table columns. E.g. `neuropop inspect steinmetz_part0.npz --json`.
+    Inspect {
+        /// File (NMA npz, NWB, maze HDF5) or ALF session folder.
+        path: PathBuf,
+        /// Format, or `auto` to detect it.
+        #[arg(long, default_value = "auto", value_parser = ["auto", "steinmetz-npz", "steinmetz-alf", "nwb", "maze"])]
+        format: String,
+        /// Print exactly one JSON object instead of the human summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints a pipeline's default configuration (TOML).
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -286,6 +298,23 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let cfg = load_config(config.as_ref())?;
             finish(&neuropop::pipeline::merge(&dirs, &out, &cfg, force)?)
+        }
+        Command::Inspect { path, format, json } => {
+            let format = match format.as_str() {
+                "auto" => None,
+                name => Some(neuropop::io::Format::parse(name)?),
+            };
+            let o = neuropop::io::overview(&path, format)?;
+            if json {
+                print_json(
+                    &serde_json::to_value(&o).map_err(|e| {
+                        Error::invalid("inspect JSON", "serialisable", e.to_string())
+                    })?,
+                )
+            } else {
+                print!("{}", o.to_text(&path));
+                Ok(())
+            }
         }
         Command::Config(ConfigCommand::Print { .. }) => {
             print!("{}", neuropop::pipeline::default_toml());

@@ -15,10 +15,13 @@ pub mod maze;
 pub mod npy;
 pub mod npz;
 pub mod nwb;
+pub mod open;
 pub mod pickle;
 pub mod pickle_write;
 pub mod steinmetz_alf;
 pub mod steinmetz_npz;
+
+pub use open::{Format, Overview, SessionOverview, detect, open, open_as, overview};
 
 #[cfg(test)]
 mod test_support;
