@@ -56,6 +56,11 @@ pub const TRIAL_RENAMES: [(&str, &str); 9] = [
 ];
 
 /// Options of [`read_with`].
+///
+/// ```
+/// let o = neuropop::io::steinmetz_alf::AlfOptions::default();
+/// assert_eq!(o.min_phy_annotation, 2); // "good" and better, as in the paper
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AlfOptions {
     /// Keep clusters whose `clusters._phy_annotation` is at least this value. The release codes
@@ -104,9 +109,12 @@ pub fn looks_like_alf(dir: &Path) -> bool {
 /// As [`read_with`].
 ///
 /// # Example
-/// ```no_run
-/// let rec = neuropop::io::steinmetz_alf::read(std::path::Path::new("allData/Cori_2016-12-14"))?;
-/// println!("{} units, {} trials", rec.units.len(), rec.trials.n_trials());
+/// ```
+/// // A release folder such as allData/Cori_2016-12-14; here the test fixture.
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/alf/Tiny_2016-12-14");
+/// let rec = neuropop::io::steinmetz_alf::read(&dir)?;
+/// assert_eq!((rec.units.len(), rec.trials.n_trials()), (5, 10));
+/// assert_eq!(rec.units.regions[0], "VISp");
 /// # Ok::<(), neuropop::Error>(())
 /// ```
 pub fn read(dir: &Path) -> Result<Recording> {
