@@ -3,3 +3,4 @@
 //! with the truth it planted, so tests can assert that analyses recover it.
 
 pub mod steinmetz;
+pub mod maze;
