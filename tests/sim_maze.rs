@@ -207,13 +207,20 @@ fn recordings_validate_and_follow_the_maze_contract() {
             assert!(len[i] == 2 || len[i] == 4);
             let rows: Vec<usize> = (0..st.len()).filter(|&k| st.trial[k] == i).collect();
             assert!(!rows.is_empty());
-            assert_eq!((st.x[rows[0]], st.y[rows[0]]), (2, 2), "starts at the centre");
+            assert_eq!(
+                (st.x[rows[0]], st.y[rows[0]]),
+                (2, 2),
+                "starts at the centre"
+            );
             for &k in &rows {
                 assert!(cue[i] < st.options_time_s[k]);
                 assert!(st.options_time_s[k] < st.saccade_time_s[k]);
                 assert!(st.saccade_time_s[k] < stop[i]);
                 let (x, y) = st.position_after(k);
-                assert!((0..5).contains(&x) && (0..5).contains(&y), "stays on the grid");
+                assert!(
+                    (0..5).contains(&x) && (0..5).contains(&y),
+                    "stays on the grid"
+                );
             }
             let last = *rows.last().unwrap();
             let ends_on_goal = st.position_after(last) == (gx[i], gy[i]);
@@ -262,7 +269,10 @@ fn dmpfc_holds_the_goal_throughout_the_trial() {
     // Location held fixed: dmPFC's goal code still beats vlPFC's.
     let dm = controlled_f(sims, "dmPFC", true);
     let vl = controlled_f(sims, "vlPFC", true);
-    assert!(dm > 2.0 && dm > 1.5 * vl, "goal F | position: dmPFC {dm}, vlPFC {vl}");
+    assert!(
+        dm > 2.0 && dm > 1.5 * vl,
+        "goal F | position: dmPFC {dm}, vlPFC {vl}"
+    );
 }
 
 #[test]
@@ -270,7 +280,10 @@ fn vlpfc_is_driven_by_location() {
     let (sims, _) = small();
     let vl = controlled_f(sims, "vlPFC", false);
     let dm = controlled_f(sims, "dmPFC", false);
-    assert!(vl > 3.0 && vl > 2.0 * dm, "position F | goal: vlPFC {vl}, dmPFC {dm}");
+    assert!(
+        vl > 3.0 && vl > 2.0 * dm,
+        "position F | goal: vlPFC {vl}, dmPFC {dm}"
+    );
 }
 
 /// First 50-ms bin (sliding by 25 ms after the options onset) where the mean move F of the
@@ -283,7 +296,12 @@ fn move_onset_s(sims: &[Recording], region: &str) -> Option<f64> {
             (0..st.len())
                 .map(|i| {
                     let o = st.options_time_s[i];
-                    (o + a, o + a + 0.05, st.moves[i].code(), Some((o - 0.25, o - 0.05)))
+                    (
+                        o + a,
+                        o + a + 0.05,
+                        st.moves[i].code(),
+                        Some((o - 0.25, o - 0.05)),
+                    )
                 })
                 .collect()
         });
@@ -477,7 +495,10 @@ fn population_vectors_repeat_across_steps_and_vlpfc_codes_step_order() {
     let (sims, _) = small();
     for region in ["vlPFC", "dPM", "dmPFC", "IO"] {
         let (same_w, _, diff) = temporal_xcorr(sims, region);
-        assert!(same_w > diff + 0.15, "{region}: same window {same_w}, different {diff}");
+        assert!(
+            same_w > diff + 0.15,
+            "{region}: same window {same_w}, different {diff}"
+        );
     }
     let (_, vl_same_s, vl_diff) = temporal_xcorr(sims, "vlPFC");
     let (_, dm_same_s, dm_diff) = temporal_xcorr(sims, "dmPFC");
@@ -542,25 +563,4 @@ fn bad_options_are_rejected() {
     let mut o = MazeSimOptions::small();
     o.timing.reaction_time_s = (0.5, 0.3);
     assert!(simulate(&o).is_err());
-}
-
-#[test]
-#[ignore]
-fn tmp_report() {
-    for seed in 1..9u64 {
-        let mut o = MazeSimOptions::small();
-        o.seed = seed;
-        let (sims, _) = simulate(&o).unwrap();
-        let sims = &sims;
-        let x: Vec<(f64, f64, f64)> = ["vlPFC", "dPM", "dmPFC", "IO"].iter().map(|r| temporal_xcorr(sims, r)).collect();
-        eprintln!(
-            "seed {seed}: goalE dm {:.1} vl {:.1} | goalL dm {:.1} | goal|pos dm {:.2} vl {:.2} | pos|goal vl {:.2} dm {:.2} | onset vl {:?} dpm {:?} | ov vl {:.2} dpm {:.2} io {:.2} dm {:.2} | xc {:?}",
-            goal_f_early(sims, "dmPFC"), goal_f_early(sims, "vlPFC"), goal_f_last_step(sims, "dmPFC"),
-            controlled_f(sims, "dmPFC", true), controlled_f(sims, "vlPFC", true),
-            controlled_f(sims, "vlPFC", false), controlled_f(sims, "dmPFC", false),
-            move_onset_s(sims, "vlPFC"), move_onset_s(sims, "dPM"),
-            goal_move_overlap(sims, "vlPFC"), goal_move_overlap(sims, "dPM"), goal_move_overlap(sims, "IO"), goal_move_overlap(sims, "dmPFC"),
-            x.iter().map(|(a,b,c)| format!("{a:.2}/{b:.2}/{c:.2}")).collect::<Vec<_>>()
-        );
-    }
 }

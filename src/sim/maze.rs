@@ -13,14 +13,12 @@
 //! - a step-locked temporal profile shared by all steps (every region) and a step-number code
 //!   (vlPFC only).
 
-use crate::data::{
-    MazeGeometry, Move, Recording, SessionInfo, SpikeTrains, StepTable, TrialTable, UnitTable,
-};
-use crate::stats::rng::{self, Rng};
+mod model;
+mod task;
+
+use crate::data::{MazeGeometry, Recording, SessionInfo, SpikeTrains, UnitTable};
+use crate::stats::rng;
 use crate::{Error, Result};
-use polars::prelude::{Column, DataFrame};
-use rand::Rng as _;
-use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +54,15 @@ pub const TEMPORAL_WIDTH_S: f64 = 0.06;
 ///
 /// Gains are in Hz: a gain `g` makes the rate of a typical unit vary across the variable's levels
 /// with a standard deviation of about `g` (weights are scaled so the RMS over units is `g`).
+///
+/// ```
+/// use neuropop::sim::maze::MazeSimOptions;
+/// let o = MazeSimOptions::default();
+/// let dm = o.regions.iter().find(|r| r.name == "dmPFC").unwrap();
+/// let vl = o.regions.iter().find(|r| r.name == "vlPFC").unwrap();
+/// assert!(dm.goal_gain_hz > vl.goal_gain_hz && vl.location_gain_hz > dm.location_gain_hz);
+/// assert!(dm.move_goal_overlap > 0.0 && vl.move_goal_overlap == 0.0);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MazeRegionSpec {
     /// Region name (`"vlPFC"`, `"dPM"`, `"dmPFC"`, `"IO"`).
@@ -79,6 +86,12 @@ pub struct MazeRegionSpec {
 }
 
 /// Timing of the task (seconds); `(a, b)` pairs are uniform ranges.
+///
+/// ```
+/// let t = neuropop::sim::maze::MazeTiming::default();
+/// assert!(t.reaction_time_s.0 < t.reaction_time_s.1);
+/// assert!(t.step_lead_s < t.saccade_to_options_s.0);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MazeTiming {
     /// Trial start (fixation) to goal cue.
@@ -121,6 +134,13 @@ impl Default for MazeTiming {
 }
 
 /// Options of [`simulate`].
+///
+/// ```
+/// use neuropop::sim::maze::MazeSimOptions;
+/// let o = MazeSimOptions { n_sessions: 1, seed: 9, ..MazeSimOptions::small() };
+/// assert_eq!(o.units_per_session, 40);
+/// assert_eq!(MazeSimOptions::default().n_sessions * MazeSimOptions::default().units_per_session, 1392);
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MazeSimOptions {
     /// Number of sessions.
@@ -216,6 +236,14 @@ impl MazeSimOptions {
 }
 
 /// What was planted in one region.
+///
+/// ```
+/// use neuropop::sim::maze::{simulate, MazeSimOptions};
+/// let (_, truth) = simulate(&MazeSimOptions { n_sessions: 1, trials_per_session: 4, ..MazeSimOptions::small() }).unwrap();
+/// let dm = truth.regions.iter().find(|r| r.spec.name == "dmPFC").unwrap();
+/// assert!(!dm.orthogonal_goal_move);
+/// assert_eq!(dm.n_units, 10);
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MazeRegionTruth {
     /// The region's specification (gains, move onset, overlap).
@@ -228,6 +256,14 @@ pub struct MazeRegionTruth {
 
 /// What was planted in one unit. Weight vectors multiply the codes of [`TETRAHEDRON`]
 /// (goal, move, step) or [`location_code`].
+///
+/// ```
+/// use neuropop::sim::maze::{simulate, MazeSimOptions};
+/// let (_, truth) = simulate(&MazeSimOptions { n_sessions: 1, trials_per_session: 4, ..MazeSimOptions::small() }).unwrap();
+/// let u = &truth.units[0];
+/// assert_eq!((u.session, u.unit_id, u.region.as_str()), (0, 0, "vlPFC"));
+/// assert!(u.base_rate_hz >= 8.0);
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MazeUnitTruth {
     /// Session index.
@@ -251,6 +287,13 @@ pub struct MazeUnitTruth {
 }
 
 /// The truth planted in a simulation.
+///
+/// ```
+/// use neuropop::sim::maze::{simulate, MazeSimOptions};
+/// let (_, truth) = simulate(&MazeSimOptions { n_sessions: 1, trials_per_session: 4, ..MazeSimOptions::small() }).unwrap();
+/// assert_eq!(truth.units.len(), 40);
+/// assert_eq!(truth.regions.len(), 4);
+/// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MazeTruth {
     /// Per region, in the order of the options.
@@ -303,17 +346,17 @@ pub fn location_code(x: i64, y: i64) -> [f64; 3] {
 pub fn simulate(opts: &MazeSimOptions) -> Result<(Vec<Recording>, MazeTruth)> {
     check(opts)?;
     let counts = region_counts(opts);
-    let routes = enumerate_routes();
-    let sessions: Vec<Vec<TrialPlan>> = (0..opts.n_sessions)
-        .map(|s| plan_session(opts, &routes, s))
+    let routes = task::enumerate_routes();
+    let sessions: Vec<Vec<task::TrialPlan>> = (0..opts.n_sessions)
+        .map(|s| task::plan_session(opts, &routes, s))
         .collect::<Result<_>>()?;
-    let (units, region_of) = build_units(opts, &counts)?;
+    let (units, region_of) = model::build_units(opts, &counts)?;
     let params: Vec<&MazeRegionSpec> = region_of.iter().map(|&r| &opts.regions[r]).collect();
     let trains: Vec<Vec<f64>> = (0..units.len())
         .into_par_iter()
         .map(|i| {
             let mut r = rng::stream(rng::derive_seed(opts.seed, "maze/spikes"), i as u64);
-            unit_spikes(
+            model::unit_spikes(
                 &units[i],
                 params[i],
                 opts,
@@ -346,8 +389,8 @@ pub fn simulate(opts: &MazeSimOptions) -> Result<(Vec<Recording>, MazeTruth)> {
             },
             units: unit_table,
             spikes: Some(spikes),
-            trials: trial_table(plan, &id)?,
-            steps: Some(step_table(plan)),
+            trials: task::trial_table(plan, &id)?,
+            steps: Some(task::step_table(plan)),
             maze: Some(GRID),
             binned: None,
         };
@@ -419,7 +462,11 @@ fn check(o: &MazeSimOptions) -> Result<()> {
     }
     for (i, r) in o.regions.iter().enumerate() {
         if o.regions[..i].iter().any(|q| q.name == r.name) {
-            return bad("regions", "distinct region names", format!("'{}' twice", r.name));
+            return bad(
+                "regions",
+                "distinct region names",
+                format!("'{}' twice", r.name),
+            );
         }
     }
     if o.regions.iter().map(|r| r.unit_fraction).sum::<f64>() <= 0.0 {
@@ -463,7 +510,11 @@ fn check(o: &MazeSimOptions) -> Result<()> {
     if t.step_lead_s >= t.saccade_to_options_s.0 {
         return bad(
             "timing.step_lead_s",
-            format!("less than saccade_to_options_s.0 = {}", t.saccade_to_options_s.0).as_str(),
+            format!(
+                "less than saccade_to_options_s.0 = {}",
+                t.saccade_to_options_s.0
+            )
+            .as_str(),
             t.step_lead_s.to_string(),
         );
     }
@@ -506,399 +557,4 @@ fn region_counts(o: &MazeSimOptions) -> Vec<Vec<usize>> {
         missing -= 1;
     }
     per.iter().map(|&c| vec![c; o.n_sessions]).collect()
-}
-
-/// All self-avoiding routes of 2 and 4 moves from the start to each goal that stay on the grid
-/// and touch no goal before the last move: `routes[goal][0]` 2-step, `routes[goal][1]` 4-step.
-fn enumerate_routes() -> Vec<[Vec<Vec<Move>>; 2]> {
-    fn walk(
-        pos: (i64, i64),
-        goal: (i64, i64),
-        left: usize,
-        path: &mut Vec<Move>,
-        seen: &mut Vec<(i64, i64)>,
-        out: &mut Vec<Vec<Move>>,
-    ) {
-        if left == 0 {
-            if pos == goal {
-                out.push(path.clone());
-            }
-            return;
-        }
-        for m in Move::ALL {
-            let next = step(pos, m);
-            let last = left == 1;
-            if !on_grid(next) || seen.contains(&next) || (GOALS.contains(&next) && !last) {
-                continue;
-            }
-            path.push(m);
-            seen.push(next);
-            walk(next, goal, left - 1, path, seen, out);
-            path.pop();
-            seen.pop();
-        }
-    }
-    GOALS
-        .iter()
-        .map(|&g| {
-            let mut both: [Vec<Vec<Move>>; 2] = [Vec::new(), Vec::new()];
-            for (k, len) in [2, 4].into_iter().enumerate() {
-                let start = (GRID.start_x, GRID.start_y);
-                walk(start, g, len, &mut Vec::new(), &mut vec![start], &mut both[k]);
-            }
-            both
-        })
-        .collect()
-}
-
-fn step(p: (i64, i64), m: Move) -> (i64, i64) {
-    let (dx, dy) = m.delta();
-    (p.0 + dx, p.1 + dy)
-}
-
-fn on_grid(p: (i64, i64)) -> bool {
-    (0..GRID.width).contains(&p.0) && (0..GRID.height).contains(&p.1)
-}
-
-struct StepPlan {
-    x: i64,
-    y: i64,
-    mv: Move,
-    options_s: f64,
-    saccade_s: f64,
-}
-
-struct TrialPlan {
-    start_s: f64,
-    stop_s: f64,
-    goal_cue_s: f64,
-    goal: usize,
-    route_length: usize,
-    correct: bool,
-    steps: Vec<StepPlan>,
-    /// Start of the next trial (or the end of the session): the trial's share of the session.
-    segment_end_s: f64,
-}
-
-fn uniform(r: &mut Rng, (a, b): (f64, f64)) -> f64 {
-    a + (b - a) * r.random::<f64>()
-}
-
-fn plan_session(o: &MazeSimOptions, routes: &[[Vec<Vec<Move>>; 2]], s: usize) -> Result<Vec<TrialPlan>> {
-    let mut r = rng::stream(rng::derive_seed(o.seed, "maze/trials"), s as u64);
-    let t = &o.timing;
-    let mut plans: Vec<TrialPlan> = Vec::with_capacity(o.trials_per_session);
-    let mut now = uniform(&mut r, t.iti_s);
-    for _ in 0..o.trials_per_session {
-        let goal = r.random_range(0..GOALS.len());
-        let long = r.random::<f64>() < o.p_four_step;
-        let options = &routes[goal][usize::from(long)];
-        if options.is_empty() {
-            // The 5 × 5 grid always has routes; this guards a changed GRID/GOALS.
-            return Err(Error::invalid(
-                "maze routes",
-                "at least one route per goal and length",
-                format!("none to goal {goal}"),
-            ));
-        }
-        let route = &options[r.random_range(0..options.len())];
-        let start_s = now;
-        let goal_cue_s = start_s + t.fixation_s;
-        let mut options_s = goal_cue_s + uniform(&mut r, t.goal_to_options_s);
-        // An error trial takes a distractor at one step (one leading neither back, off the grid
-        // nor straight onto the goal) and ends there.
-        let error_step = if r.random::<f64>() < o.p_correct {
-            None
-        } else {
-            Some(r.random_range(0..route.len()))
-        };
-        let mut pos = (GRID.start_x, GRID.start_y);
-        let mut prev: Option<(i64, i64)> = None;
-        let mut steps = Vec::with_capacity(route.len());
-        let mut correct = true;
-        for (k, &planned) in route.iter().enumerate() {
-            let mut mv = planned;
-            if error_step == Some(k) {
-                let distractors: Vec<Move> = Move::ALL
-                    .into_iter()
-                    .filter(|&m| {
-                        let n = step(pos, m);
-                        m != planned && on_grid(n) && Some(n) != prev && n != GOALS[goal]
-                    })
-                    .collect();
-                if !distractors.is_empty() {
-                    mv = distractors[r.random_range(0..distractors.len())];
-                    correct = false;
-                }
-            }
-            let saccade_s = options_s + uniform(&mut r, t.reaction_time_s);
-            steps.push(StepPlan {
-                x: pos.0,
-                y: pos.1,
-                mv,
-                options_s,
-                saccade_s,
-            });
-            prev = Some(pos);
-            pos = step(pos, mv);
-            if !correct {
-                break;
-            }
-            options_s = saccade_s + uniform(&mut r, t.saccade_to_options_s);
-        }
-        // The last pushed step exists: every route has ≥ 2 moves.
-        let last_saccade = steps.last().map_or(options_s, |st| st.saccade_s);
-        let stop_s = last_saccade + t.reward_s;
-        now = stop_s + uniform(&mut r, t.iti_s);
-        plans.push(TrialPlan {
-            start_s,
-            stop_s,
-            goal_cue_s,
-            goal,
-            route_length: route.len(),
-            correct,
-            steps,
-            segment_end_s: now,
-        });
-    }
-    Ok(plans)
-}
-
-fn trial_table(plans: &[TrialPlan], id: &str) -> Result<TrialTable> {
-    let f = |name: &str, g: &dyn Fn(&TrialPlan) -> f64| {
-        Column::new(name.into(), plans.iter().map(g).collect::<Vec<f64>>())
-    };
-    let i = |name: &str, g: &dyn Fn(&TrialPlan) -> i64| {
-        Column::new(name.into(), plans.iter().map(g).collect::<Vec<i64>>())
-    };
-    let cols = vec![
-        f("start_time", &|p| p.start_s),
-        f("stop_time", &|p| p.stop_s),
-        f("goal_cue_time", &|p| p.goal_cue_s),
-        i("goal", &|p| p.goal as i64),
-        i("goal_x", &|p| GOALS[p.goal].0),
-        i("goal_y", &|p| GOALS[p.goal].1),
-        i("route_length", &|p| p.route_length as i64),
-        Column::new(
-            "correct".into(),
-            plans.iter().map(|p| p.correct).collect::<Vec<bool>>(),
-        ),
-    ];
-    let df = DataFrame::new(plans.len(), cols)
-        .map_err(|e| Error::table(format!("{id}: trial table"), e))?;
-    Ok(TrialTable::new(df, id))
-}
-
-fn step_table(plans: &[TrialPlan]) -> StepTable {
-    let mut t = StepTable::default();
-    for (i, p) in plans.iter().enumerate() {
-        for (k, s) in p.steps.iter().enumerate() {
-            t.trial.push(i);
-            t.step.push(k as u32 + 1);
-            t.x.push(s.x);
-            t.y.push(s.y);
-            t.moves.push(s.mv);
-            t.options_time_s.push(s.options_s);
-            t.saccade_time_s.push(s.saccade_s);
-        }
-    }
-    t
-}
-
-/// Orthonormalises the columns of `m` (n × k, row-major) in place by modified Gram–Schmidt,
-/// twice for numerical orthogonality.
-fn gram_schmidt(m: &mut [Vec<f64>], k: usize) -> Result<()> {
-    for j in 0..k {
-        for _pass in 0..2 {
-            for i in 0..j {
-                let dot: f64 = m.iter().map(|row| row[i] * row[j]).sum();
-                for row in m.iter_mut() {
-                    row[j] -= dot * row[i];
-                }
-            }
-        }
-        let norm = m.iter().map(|row| row[j] * row[j]).sum::<f64>().sqrt();
-        if norm < 1e-9 {
-            return Err(Error::invalid(
-                "maze weight construction",
-                "linearly independent random directions",
-                format!("column {j} of norm {norm}"),
-            ));
-        }
-        for row in m.iter_mut() {
-            row[j] /= norm;
-        }
-    }
-    Ok(())
-}
-
-/// Builds every unit's parameters; weights are constructed per region over its units pooled
-/// across sessions (the pseudo-population the analyses use).
-fn build_units(
-    o: &MazeSimOptions,
-    counts: &[Vec<usize>],
-) -> Result<(Vec<MazeUnitTruth>, Vec<usize>)> {
-    let mut per_region: Vec<Vec<MazeUnitTruth>> = Vec::with_capacity(o.regions.len());
-    for (ri, spec) in o.regions.iter().enumerate() {
-        let mut r = rng::stream(rng::derive_seed(o.seed, "maze/weights"), ri as u64);
-        let n: usize = counts[ri].iter().sum();
-        let normal = |r: &mut Rng| -> f64 { StandardNormal.sample(r) };
-        // Columns 0..3 goal, 3..6 the move directions orthogonal to the goal subspace.
-        let mut q: Vec<Vec<f64>> = (0..n)
-            .map(|_| (0..6).map(|_| normal(&mut r)).collect())
-            .collect();
-        gram_schmidt(&mut q, 6)?;
-        let mut rot: Vec<Vec<f64>> = (0..3)
-            .map(|_| (0..3).map(|_| normal(&mut r)).collect())
-            .collect();
-        gram_schmidt(&mut rot, 3)?;
-        // Scale so each unit's weight vector has squared norm 3 on average: the rate then varies
-        // across the four tetrahedron levels with SD ≈ gain (RMS over units).
-        let scale = (n as f64).sqrt();
-        let rho = spec.move_goal_overlap;
-        let perp = (1.0 - rho * rho).max(0.0).sqrt();
-        let mut units = Vec::with_capacity(n);
-        for row in &q {
-            let goal = [row[0] * scale, row[1] * scale, row[2] * scale];
-            let mut mv = [0.0; 3];
-            for (c, m) in mv.iter_mut().enumerate() {
-                let aligned: f64 = (0..3).map(|k| goal[k] * rot[k][c]).sum();
-                *m = rho * aligned + perp * row[3 + c] * scale;
-            }
-            let mut three = || [normal(&mut r), normal(&mut r), normal(&mut r)];
-            let location_weights = three();
-            let step_order_weights = three();
-            let temporal_loadings = three();
-            units.push(MazeUnitTruth {
-                session: 0,
-                unit_id: 0,
-                region: spec.name.clone(),
-                base_rate_hz: uniform(&mut r, o.base_rate_hz),
-                goal_weights: goal,
-                move_weights: mv,
-                location_weights,
-                step_order_weights,
-                temporal_loadings,
-            });
-        }
-        per_region.push(units);
-    }
-    // Lay out sessions: within a session, regions in option order.
-    let mut next = vec![0usize; o.regions.len()];
-    let mut out = Vec::with_capacity(o.n_sessions * o.units_per_session);
-    let mut region_of = Vec::with_capacity(out.capacity());
-    for s in 0..o.n_sessions {
-        let mut id = 0i64;
-        for (ri, c) in counts.iter().enumerate() {
-            for _ in 0..c[s] {
-                let mut u = per_region[ri][next[ri]].clone();
-                next[ri] += 1;
-                u.session = s;
-                u.unit_id = id;
-                id += 1;
-                out.push(u);
-                region_of.push(ri);
-            }
-        }
-    }
-    Ok((out, region_of))
-}
-
-fn dot(a: &[f64; 3], b: &[f64; 3]) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-
-fn norm(a: &[f64; 3]) -> f64 {
-    dot(a, a).sqrt()
-}
-
-/// The unit's rate (Hz) at time `t` inside trial `p`: the equation of `docs/simulators.md`.
-fn rate_hz(u: &MazeUnitTruth, g: &MazeRegionSpec, o: &MazeSimOptions, p: &TrialPlan, t: f64) -> f64 {
-    let tm = &o.timing;
-    let mut rate = u.base_rate_hz;
-    if t < p.start_s || t >= p.stop_s {
-        return rate;
-    }
-    let since_goal = t - p.goal_cue_s - tm.goal_latency_s;
-    if since_goal > 0.0 {
-        let k = (since_goal / tm.ramp_s).min(1.0);
-        rate += g.goal_gain_hz * k * dot(&u.goal_weights, &TETRAHEDRON[p.goal]);
-    }
-    // Gaze position: the start until the first saccade, then where each saccade landed.
-    let mut pos = (GRID.start_x, GRID.start_y);
-    let mut current = None;
-    for (k, s) in p.steps.iter().enumerate() {
-        if t >= s.saccade_s {
-            pos = step((s.x, s.y), s.mv);
-        }
-        if t >= s.options_s - tm.step_lead_s {
-            current = Some(k);
-        }
-    }
-    rate += g.location_gain_hz * dot(&u.location_weights, &location_code(pos.0, pos.1));
-    if let Some(k) = current {
-        let s = &p.steps[k];
-        let tau = t - s.options_s;
-        let w2 = 2.0 * TEMPORAL_WIDTH_S * TEMPORAL_WIDTH_S;
-        let profile: f64 = TEMPORAL_CENTRES_S
-            .iter()
-            .zip(&u.temporal_loadings)
-            .map(|(c, l)| l * (-(tau - c) * (tau - c) / w2).exp())
-            .sum();
-        rate += o.temporal_gain_hz * profile;
-        rate += g.step_order_gain_hz * dot(&u.step_order_weights, &TETRAHEDRON[k.min(3)]);
-        let since_onset = tau - g.move_onset_s;
-        if since_onset > 0.0 && t < s.saccade_s + tm.move_hold_s {
-            let ramp = (since_onset / tm.ramp_s).min(1.0);
-            let code = &TETRAHEDRON[s.mv.code() as usize];
-            rate += g.move_gain_hz * ramp * dot(&u.move_weights, code);
-        }
-    }
-    rate.max(0.0)
-}
-
-/// A bound on `rate_hz` over the whole session, for thinning.
-fn max_rate_hz(u: &MazeUnitTruth, g: &MazeRegionSpec, o: &MazeSimOptions) -> f64 {
-    // Largest location-code norm on the grid: a corner, (2, 2, 3)/√2.
-    let loc_max = location_code(0, 0).iter().map(|c| c * c).sum::<f64>().sqrt();
-    u.base_rate_hz
-        + o.temporal_gain_hz * u.temporal_loadings.iter().map(|l| l.abs()).sum::<f64>()
-        + g.goal_gain_hz * norm(&u.goal_weights)
-        + g.location_gain_hz * norm(&u.location_weights) * loc_max
-        + g.step_order_gain_hz * norm(&u.step_order_weights)
-        + g.move_gain_hz * norm(&u.move_weights)
-}
-
-/// Spike times of one unit over its session by thinning (Lewis & Shedler 1979): candidates from a
-/// homogeneous process at the bound rate, each kept with probability rate(t) / bound.
-fn unit_spikes(
-    u: &MazeUnitTruth,
-    g: &MazeRegionSpec,
-    o: &MazeSimOptions,
-    plans: &[TrialPlan],
-    r: &mut Rng,
-) -> Vec<f64> {
-    let bound = max_rate_hz(u, g, o);
-    let end = plans.last().map_or(0.0, |p| p.segment_end_s);
-    let mut out = Vec::new();
-    if bound <= 0.0 || !bound.is_finite() {
-        return out;
-    }
-    let mut t = 0.0;
-    let mut trial = 0;
-    loop {
-        // 1 − U lies in (0, 1], so the logarithm is finite.
-        t += -(1.0 - r.random::<f64>()).ln() / bound;
-        if t >= end {
-            break;
-        }
-        while trial + 1 < plans.len() && t >= plans[trial].segment_end_s {
-            trial += 1;
-        }
-        let rate = rate_hz(u, g, o, &plans[trial], t);
-        if r.random::<f64>() * bound < rate {
-            out.push(t);
-        }
-    }
-    out
 }
