@@ -2,4 +2,5 @@
 //! the benchmarks (the real datasets cannot be shipped). Each simulator returns the data together
 //! with the truth it planted, so tests can assert that analyses recover it.
 
+pub mod maze;
 pub mod steinmetz;
