@@ -10,6 +10,8 @@ pub mod demo;
 pub mod error;
 pub mod io;
 pub mod pipeline;
+pub mod plot;
+pub mod report;
 pub mod result;
 pub mod rsa;
 pub mod sim;
