@@ -1,4 +1,5 @@
-//! `neuropop demo`: simulate, write in the loaders' formats, run every analysis, summarise.
+//! `neuropop demo`: simulate, write in the loaders' formats, run every analysis, summarise in
+//! `DIR/report.html`.
 
 use crate::io::pickle_write::write_object_npz;
 use crate::rsa::shesha::{SplitHalfOptions, split_half};
@@ -15,6 +16,8 @@ pub struct DemoSummary {
     pub n_sessions: usize,
     /// Planted tuning gain and mean odd/even Shesha per area (area, gain, mean shesha, n).
     pub area_stability: Vec<(String, f64, f64, usize)>,
+    /// The HTML report (`DIR/report.html`).
+    pub report: PathBuf,
 }
 
 /// Runs the demo into `out`.
@@ -127,9 +130,13 @@ pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Resu
             pipe_out.display()
         );
     }
-    Ok(DemoSummary {
+    let mut demo = DemoSummary {
         data_files,
         n_sessions: sessions.len(),
         area_stability,
-    })
+        report: PathBuf::new(),
+    };
+    demo.report = crate::report::write_demo_report(out, &demo, &summary)?;
+    log(&format!("wrote {}", demo.report.display()));
+    Ok(demo)
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
     name = "neuropop",
     version,
     about = "Fast, reproducible neural population analysis",
-    after_help = "Examples:\n  neuropop demo --out demo-out --small\n  neuropop rsa rdm --x X.npy --metric cosine --out R.npy\n  neuropop shesha split-half --x X.npy --conditions C.npy --json"
+    after_help = "Examples:\n  neuropop demo --out demo-out --small\n  neuropop rsa rdm --x X.npy --metric cosine --out R.npy --png R.png\n  neuropop shesha split-half --x X.npy --conditions C.npy --json"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -94,6 +94,9 @@ enum RsaCommand {
         metric: Metric,
         #[arg(long)]
         out: PathBuf,
+        /// Also render the RDM as a heatmap (PNG; an .svg path gives SVG).
+        #[arg(long, value_name = "R.png")]
+        png: Option<PathBuf>,
     },
     /// Compares two square RDMs over their upper triangles (k = 1).
     Compare {
@@ -327,10 +330,25 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             quiet,
         } => neuropop::demo::run(&out, small, force, seed, quiet).map(|_| ()),
-        Command::Rsa(RsaCommand::Rdm { x, metric, out }) => {
+        Command::Rsa(RsaCommand::Rdm {
+            x,
+            metric,
+            out,
+            png,
+        }) => {
             let x = read_matrix(&x, true)?;
             let r = rdm(x.view(), metric)?;
-            neuropop::io::npy::write_npy_f64(&out, &r.square().into_dyn())
+            neuropop::io::npy::write_npy_f64(&out, &r.square().into_dyn())?;
+            match png {
+                Some(path) => neuropop::plot::rdm_heatmap(
+                    &r,
+                    &format!("{} RDM of {} rows", metric.name(), r.n()),
+                    &format!("{} distance", metric.name()),
+                    &path,
+                    &neuropop::plot::FigureOptions::default(),
+                ),
+                None => Ok(()),
+            }
         }
         Command::Rsa(RsaCommand::Compare { a, b, method, json }) => {
             let ra = neuropop::rsa::rdm::Rdm::from_square(read_matrix(&a, true)?.view())?;

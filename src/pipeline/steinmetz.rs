@@ -162,6 +162,8 @@ pub struct RunSummary {
     pub coupling: Vec<CouplingRow>,
     /// Number of failed sessions or files.
     pub n_failures: usize,
+    /// Figures written to `figures/` (and figures that failed).
+    pub figures: super::figures::FiguresReport,
 }
 
 impl RunSummary {
@@ -191,21 +193,19 @@ fn nan0(v: f64) -> f64 {
     if v.is_nan() { 0.0 } else { v }
 }
 
-/// Computes the row of one area of one session. `idx` are the area's unit indices.
-fn area_row(
+/// The area's epoch counts `[bin, trial, unit]` (NaN → 0) and `X` (trials × units, mean over
+/// the epoch bins), exactly as analysed. `idx` are the area's unit indices.
+pub(crate) fn area_epoch(
     rec: &Recording,
     session: usize,
-    area: &str,
     idx: &[usize],
-    codes: &[usize],
-    correct: &[f64],
     config: &SteinmetzConfig,
-) -> Result<AreaSessionRow> {
+) -> Result<(ndarray::Array3<f64>, Array2<f64>)> {
     let tensor = rec
         .binned
         .as_ref()
         .ok_or_else(|| Error::missing(rec.info.id.clone(), "dataset", "spks"))?;
-    let (nb, n, _) = tensor.values.dim();
+    let nb = tensor.values.dim().0;
     // The tensor may hold only some of the file's bins (`run` converts just the epoch); its
     // bin centres say which: file bin k has centre (k − 50 + 0.5) · width.
     let first_file_bin = tensor
@@ -245,6 +245,49 @@ fn area_row(
         .mapv(nan0);
     let mut x = epoch.sum_axis(Axis(0));
     x.mapv_inplace(|v| nan0(v / nbins));
+    Ok((epoch, x))
+}
+
+/// Per-trial condition codes and the `(contrast_left, contrast_right)` pair of each code.
+pub(crate) type ConditionCodes = (Vec<usize>, Vec<(f64, f64)>);
+
+/// Per-trial condition codes: the index of the trial's exact `(contrast_left,
+/// contrast_right)` pair among the session's sorted distinct pairs, which are also returned.
+pub(crate) fn condition_codes(rec: &Recording) -> Result<ConditionCodes> {
+    let cl = rec.trials.f64("contrast_left")?;
+    let cr = rec.trials.f64("contrast_right")?;
+    let mut keys: Vec<(u64, u64)> = cl
+        .iter()
+        .zip(&cr)
+        .map(|(a, b)| ((a + 0.0).to_bits(), (b + 0.0).to_bits()))
+        .collect();
+    let per_trial = keys.clone();
+    keys.sort_unstable();
+    keys.dedup();
+    let codes: Vec<usize> = per_trial
+        .iter()
+        .map(|k| keys.binary_search(k).unwrap_or(0))
+        .collect();
+    let pairs = keys
+        .iter()
+        .map(|&(a, b)| (f64::from_bits(a), f64::from_bits(b)))
+        .collect();
+    Ok((codes, pairs))
+}
+
+/// Computes the row of one area of one session. `idx` are the area's unit indices.
+fn area_row(
+    rec: &Recording,
+    session: usize,
+    area: &str,
+    idx: &[usize],
+    codes: &[usize],
+    correct: &[f64],
+    config: &SteinmetzConfig,
+) -> Result<AreaSessionRow> {
+    let (epoch, x) = area_epoch(rec, session, idx, config)?;
+    let (b0, b1) = (config.epoch_start_bin, config.epoch_stop_bin);
+    let n = x.nrows();
     let xv = x.view();
 
     let sh = split_half(xv, codes, &SplitHalfOptions::default())?;
@@ -354,21 +397,8 @@ fn analyse_session(
     config: &SteinmetzConfig,
 ) -> Result<(Vec<AreaSessionRow>, Vec<Skip>)> {
     let n = rec.trials.n_trials();
-    let cl = rec.trials.f64("contrast_left")?;
-    let cr = rec.trials.f64("contrast_right")?;
     let fb = rec.trials.f64("feedback_type")?;
-    let mut keys: Vec<(u64, u64)> = cl
-        .iter()
-        .zip(&cr)
-        .map(|(a, b)| ((a + 0.0).to_bits(), (b + 0.0).to_bits()))
-        .collect();
-    let per_trial = keys.clone();
-    keys.sort_unstable();
-    keys.dedup();
-    let codes: Vec<usize> = per_trial
-        .iter()
-        .map(|k| keys.binary_search(k).unwrap_or(0))
-        .collect();
+    let (codes, _) = condition_codes(rec)?;
     let correct: Vec<f64> = fb
         .iter()
         .map(|&f| if f == 1.0 { 1.0 } else { 0.0 })
@@ -828,6 +858,13 @@ fn run_inner(
     let t = Instant::now();
     write_tables(out, &rows, &skipped, &regional, &coupling)?;
     stages.insert("write_tables_s".into(), t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let sources = super::figures::sources_from_statuses(&sessions);
+    let figures = super::figures::write_figures(out, &rows, &regional, &coupling, &sources, config);
+    for f in &figures.failures {
+        progress.log(&format!("figure {} not written: {}", f.figure, f.error));
+    }
+    stages.insert("figures_s".into(), t.elapsed().as_secs_f64());
     stages.insert("total_s".into(), t_all.elapsed().as_secs_f64());
     let manifest = serde_json::json!({
         "pipeline": "steinmetz",
@@ -842,6 +879,7 @@ fn run_inner(
         "skipped": skipped,
         "n_area_sessions": rows.len(),
         "n_failures": n_failures,
+        "figures": figures,
         "stage_wall_time_s": stages,
     });
     let text = serde_json::to_string_pretty(&manifest)
@@ -861,6 +899,7 @@ fn run_inner(
         regional,
         coupling,
         n_failures,
+        figures,
     })
 }
 
@@ -924,6 +963,11 @@ pub fn merge(
     let regional = summary::regional(&rows, config)?;
     let coupling = summary::coupling(&rows, config)?;
     write_tables(out, &rows, &skipped, &regional, &coupling)?;
+    let mut sources = super::figures::SessionSources::new();
+    for p in &parts {
+        sources.extend(super::figures::sources_from_manifest(&p["manifest"]));
+    }
+    let figures = super::figures::write_figures(out, &rows, &regional, &coupling, &sources, config);
     let n_failures: usize = parts
         .iter()
         .filter_map(|p| p["manifest"]["n_failures"].as_u64())
@@ -936,6 +980,7 @@ pub fn merge(
         "parts": parts,
         "n_area_sessions": rows.len(),
         "n_failures": n_failures,
+        "figures": figures,
     });
     let text = serde_json::to_string_pretty(&manifest)
         .map_err(|e| Error::invalid("manifest.json", "serialisable", e.to_string()))?;
@@ -948,5 +993,6 @@ pub fn merge(
         regional,
         coupling,
         n_failures,
+        figures,
     })
 }

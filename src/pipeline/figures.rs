@@ -1,0 +1,501 @@
+//! Figures of the Steinmetz pipeline, written to `DIR/figures/` after the tables (by `run` and
+//! `merge`; see `docs/figures.md`): the regional hierarchy, Shesha vs behaviour, and the
+//! odd/even split-half RDMs of example area-sessions.
+//!
+//! The tables hold everything the first two need. The example RDMs are recomputed from the
+//! data for the chosen area-sessions only, with the pipeline's own `X` and condition codes and
+//! [`split_half`]; the recomputed Shesha must equal the table's, so the figure shows exactly
+//! what was analysed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::config::SteinmetzConfig;
+use super::steinmetz::{AreaSessionRow, SessionStatus, area_epoch, condition_codes};
+use super::summary::{CouplingRow, GROUND_TRUTHS, RegionalRow, metric_value};
+use crate::error::{Error, Result};
+use crate::io::steinmetz_npz;
+use crate::plot::{
+    CorrelationStats, FigureOptions, HierarchyPanel, MeanCi, RdmPanel, RegionGroup, ScatterPanel,
+    rdm_heatmaps, regional_hierarchy, scatter_grid,
+};
+use crate::rsa::rdm::Rdm;
+use crate::rsa::shesha::{SplitHalfOptions, split_half};
+
+/// Metrics of the regional hierarchy: (column, panel title, axis label, reference line).
+pub const HIERARCHY_METRICS: [(&str, &str, &str, Option<f64>); 4] = [
+    (
+        "shesha",
+        "Shesha (odd vs even trials)",
+        "split-half RDM Spearman ρ",
+        Some(0.0),
+    ),
+    (
+        "wuc",
+        "Whitened split-half (WUC)",
+        "whitened split-half RDM Spearman ρ",
+        Some(0.0),
+    ),
+    (
+        "rsa_cv",
+        "Cross-validated RSA",
+        "mean 5-fold train/test RDM Spearman ρ",
+        Some(0.0),
+    ),
+    (
+        "centroid_drift",
+        "Centroid stability (early vs late)",
+        "cosine similarity of mean unit-norm patterns",
+        None,
+    ),
+];
+
+/// Axis labels of the behavioural measures, in [`GROUND_TRUTHS`] order.
+const BEHAVIOR_LABELS: [&str; 4] = [
+    "mean accuracy (fraction correct)",
+    "accuracy change (late − early half)",
+    "tangling (mean Q)",
+    "trial norm–correctness Spearman ρ",
+];
+
+/// Example area-sessions need at least this many kept conditions (a readable RDM).
+pub const EXAMPLE_MIN_CONDITIONS: usize = 6;
+
+/// One figure written (PNG path relative to the output directory; an SVG sits beside it).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FigureFile {
+    /// Path of the PNG relative to the output directory, e.g. `figures/regional_hierarchy.png`.
+    pub file: PathBuf,
+    /// What the figure shows.
+    pub caption: String,
+}
+
+/// A figure that could not be made, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FigureFailure {
+    /// Figure name.
+    pub figure: String,
+    /// The error.
+    pub error: String,
+}
+
+/// The figures of a run: written files and failures (a failing figure does not stop the run;
+/// it is recorded here and in the manifest).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FiguresReport {
+    /// Written figures.
+    pub files: Vec<FigureFile>,
+    /// Figures that failed.
+    pub failures: Vec<FigureFailure>,
+}
+
+/// Where each global session index's data is: `(file, index within the file)`.
+pub type SessionSources = BTreeMap<usize, (PathBuf, usize)>;
+
+/// Session sources of a run's per-session statuses.
+///
+/// ```
+/// let s = neuropop::pipeline::figures::sources_from_statuses(&[]);
+/// assert!(s.is_empty());
+/// ```
+pub fn sources_from_statuses(sessions: &[SessionStatus]) -> SessionSources {
+    sessions
+        .iter()
+        .filter_map(|s| Some((s.session?, (s.file.clone(), s.index_in_file?))))
+        .collect()
+}
+
+/// Session sources listed in a run's `manifest.json` (`sessions[].{session, file,
+/// index_in_file}`); entries without them are ignored.
+///
+/// ```
+/// let m = serde_json::json!({"sessions": [{"session": 3, "file": "a.npz", "index_in_file": 1}]});
+/// let s = neuropop::pipeline::figures::sources_from_manifest(&m);
+/// assert_eq!(s[&3], ("a.npz".into(), 1));
+/// ```
+pub fn sources_from_manifest(manifest: &serde_json::Value) -> SessionSources {
+    let Some(sessions) = manifest["sessions"].as_array() else {
+        return SessionSources::new();
+    };
+    sessions
+        .iter()
+        .filter_map(|s| {
+            let session = usize::try_from(s["session"].as_u64()?).ok()?;
+            let file = PathBuf::from(s["file"].as_str()?);
+            let k = usize::try_from(s["index_in_file"].as_u64()?).ok()?;
+            Some((session, (file, k)))
+        })
+        .collect()
+}
+
+/// The hierarchy panels ([`HIERARCHY_METRICS`]): per region (config order, one colour each)
+/// the area-session values and the regional summary's mean and CI.
+///
+/// ```
+/// use neuropop::pipeline::{figures::hierarchy_panels, SteinmetzConfig};
+/// let panels = hierarchy_panels(&[], &[], &SteinmetzConfig::default());
+/// assert_eq!(panels.len(), 4);
+/// assert!(panels[0].groups.iter().all(|g| g.values.is_empty()));
+/// ```
+pub fn hierarchy_panels(
+    rows: &[AreaSessionRow],
+    regional: &[RegionalRow],
+    config: &SteinmetzConfig,
+) -> Vec<HierarchyPanel> {
+    let regions = config.region_order();
+    HIERARCHY_METRICS
+        .iter()
+        .map(|&(metric, title, axis, reference)| HierarchyPanel {
+            title: title.into(),
+            axis_label: axis.into(),
+            reference,
+            groups: regions
+                .iter()
+                .enumerate()
+                .map(|(i, region)| RegionGroup {
+                    name: region.clone(),
+                    colour_index: i,
+                    values: rows
+                        .iter()
+                        .filter(|r| &r.region_coarse == region)
+                        .map(|r| metric_value(r, metric))
+                        .collect(),
+                    summary: regional
+                        .iter()
+                        .find(|g| &g.region == region && g.metric == metric)
+                        .map(|g| MeanCi {
+                            n: g.n,
+                            mean: g.mean,
+                            ci_low: g.ci_low,
+                            ci_high: g.ci_high,
+                        }),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Shesha (x) against each behavioural measure (y), coloured by region, with the coupling
+/// row's ρ, CI, p and n; returns the panels and the region names (colour order).
+///
+/// ```
+/// use neuropop::pipeline::{figures::behavior_panels, SteinmetzConfig};
+/// let (panels, regions) = behavior_panels(&[], &[], &SteinmetzConfig::default());
+/// assert_eq!(panels.len(), 4);
+/// assert!(panels[0].stats.is_none());
+/// assert_eq!(regions[0], "Visual");
+/// ```
+pub fn behavior_panels(
+    rows: &[AreaSessionRow],
+    coupling: &[CouplingRow],
+    config: &SteinmetzConfig,
+) -> (Vec<ScatterPanel>, Vec<String>) {
+    let regions = config.region_order();
+    let region_index = |r: &str| regions.iter().position(|g| g == r).unwrap_or(0);
+    let panels = GROUND_TRUTHS
+        .iter()
+        .zip(BEHAVIOR_LABELS)
+        .map(|(&gt, label)| {
+            let points = rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.shesha,
+                        metric_value(r, gt),
+                        region_index(&r.region_coarse),
+                    )
+                })
+                .collect();
+            let mut p = ScatterPanel::new("Shesha (split-half ρ)", label, points);
+            p.stats = coupling
+                .iter()
+                .find(|c| c.ground_truth == gt && c.metric == "shesha")
+                .map(|c| CorrelationStats {
+                    rho: c.rho,
+                    ci_low: c.ci_low,
+                    ci_high: c.ci_high,
+                    p_value: c.p_value,
+                    n: c.n,
+                });
+            if p.stats.is_none() {
+                p.no_stats_reason = Some(format!(
+                    "no coupling row: < {} pairs",
+                    config.min_coupling_pairs
+                ));
+            }
+            p
+        })
+        .collect();
+    (panels, regions)
+}
+
+/// Example area-sessions: those with ≥ `min_conditions` kept conditions and a finite Shesha,
+/// the highest, the median and the lowest Shesha (fewer if fewer qualify), in that order.
+///
+/// ```
+/// use neuropop::pipeline::figures::choose_examples;
+/// assert!(choose_examples(&[], 6).is_empty());
+/// ```
+pub fn choose_examples(rows: &[AreaSessionRow], min_conditions: usize) -> Vec<&AreaSessionRow> {
+    let mut ok: Vec<&AreaSessionRow> = rows
+        .iter()
+        .filter(|r| r.n_conditions >= min_conditions && r.shesha.is_finite())
+        .collect();
+    // Stable sort: ties keep session/area order, so the choice is deterministic.
+    ok.sort_by(|a, b| b.shesha.total_cmp(&a.shesha));
+    let mut idx = vec![0, ok.len() / 2, ok.len().saturating_sub(1)];
+    idx.dedup();
+    idx.into_iter().filter_map(|i| ok.get(i).copied()).collect()
+}
+
+/// The odd/even split-half RDMs of one area-session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SplitHalfExample {
+    /// The area-session's table row.
+    pub row: AreaSessionRow,
+    /// Cosine RDM of the first-half (0-based even positions; the script's "odd") condition
+    /// means, labelled `L<contrast_left>/R<contrast_right>`.
+    pub odd: Rdm,
+    /// Cosine RDM of the second-half (0-based odd positions) condition means.
+    pub even: Rdm,
+}
+
+/// Recomputes the split-half RDMs of `examples` from the data (each file read once).
+///
+/// # Errors
+/// A session whose file is unknown or unreadable, an area missing from its session, or a
+/// recomputed Shesha that differs from the table's (the data changed since the run).
+pub fn split_half_examples(
+    examples: &[&AreaSessionRow],
+    sources: &SessionSources,
+    config: &SteinmetzConfig,
+) -> Result<Vec<SplitHalfExample>> {
+    let mut by_file: BTreeMap<&Path, Vec<(usize, usize)>> = BTreeMap::new();
+    for (e, row) in examples.iter().enumerate() {
+        let (file, k) = sources.get(&row.session).ok_or_else(|| {
+            Error::missing(
+                "manifest sessions",
+                "session source",
+                row.session.to_string(),
+            )
+        })?;
+        by_file.entry(file.as_path()).or_default().push((e, *k));
+    }
+    let mut out: Vec<Option<SplitHalfExample>> = vec![None; examples.len()];
+    for (file, wanted) in by_file {
+        let values = steinmetz_npz::session_values(file)?;
+        for (e, k) in wanted {
+            let row = examples[e];
+            let value = values.get(k).ok_or_else(|| {
+                Error::invalid(
+                    format!("{}: session index", file.display()),
+                    format!("< {}", values.len()),
+                    k.to_string(),
+                )
+            })?;
+            let rec = steinmetz_npz::session_recording_bins(
+                value,
+                file,
+                k,
+                Some(config.epoch_start_bin..config.epoch_stop_bin),
+            )?;
+            let idx: Vec<usize> = rec
+                .units
+                .regions
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| **r == row.area)
+                .map(|(u, _)| u)
+                .collect();
+            if idx.is_empty() {
+                return Err(Error::missing(
+                    format!("{} session {k}", file.display()),
+                    "brain_area",
+                    row.area.clone(),
+                ));
+            }
+            let (_, x) = area_epoch(&rec, row.session, &idx, config)?;
+            let (codes, pairs) = condition_codes(&rec)?;
+            let r = split_half(x.view(), &codes, &SplitHalfOptions::default())?;
+            let same = (r.estimate - row.shesha).abs() < 1e-9
+                || (r.estimate.is_nan() && row.shesha.is_nan());
+            if !same {
+                return Err(Error::invalid(
+                    format!(
+                        "recomputed split-half Shesha of session {} area {}",
+                        row.session, row.area
+                    ),
+                    format!("{} as in area_sessions", row.shesha),
+                    r.estimate.to_string(),
+                ));
+            }
+            let Some((a, b)) = r.rdms else {
+                return Err(Error::invalid(
+                    "split-half RDMs",
+                    "the odd/even split's RDMs",
+                    "none",
+                ));
+            };
+            let labels: Vec<String> = r
+                .conditions
+                .iter()
+                .map(|&c| {
+                    pairs
+                        .get(c)
+                        .map_or_else(|| c.to_string(), |(l, r)| format!("L{l}/R{r}"))
+                })
+                .collect();
+            out[e] = Some(SplitHalfExample {
+                row: row.clone(),
+                odd: a.with_labels(labels.clone())?,
+                even: b.with_labels(labels)?,
+            });
+        }
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// Writes the pipeline's figures (PNG and SVG) into `out/figures/`. Never fails the run: a
+/// figure that cannot be made is recorded in the returned report.
+pub fn write_figures(
+    out: &Path,
+    rows: &[AreaSessionRow],
+    regional: &[RegionalRow],
+    coupling: &[CouplingRow],
+    sources: &SessionSources,
+    config: &SteinmetzConfig,
+) -> FiguresReport {
+    let mut report = FiguresReport::default();
+    let dir = out.join("figures");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        report.failures.push(FigureFailure {
+            figure: "figures/".into(),
+            error: Error::io(&dir, e).to_string(),
+        });
+        return report;
+    }
+    let opts = FigureOptions::default();
+    let emit = |report: &mut FiguresReport,
+                name: &str,
+                caption: String,
+                draw: &dyn Fn(&Path) -> Result<()>| {
+        let result = draw(&dir.join(format!("{name}.png")))
+            .and_then(|()| draw(&dir.join(format!("{name}.svg"))));
+        match result {
+            Ok(()) => report.files.push(FigureFile {
+                file: PathBuf::from("figures").join(format!("{name}.png")),
+                caption,
+            }),
+            Err(e) => report.failures.push(FigureFailure {
+                figure: name.into(),
+                error: e.to_string(),
+            }),
+        }
+    };
+
+    let panels = hierarchy_panels(rows, regional, config);
+    emit(
+        &mut report,
+        "regional_hierarchy",
+        format!(
+            "Regional hierarchy of stability. Per coarse region: mean over area-sessions \
+             (large marker) with its 95 % percentile-bootstrap CI ({} draws; regions with \
+             ≥ {} values), individual area-sessions as jittered points; regions ordered by \
+             mean, n = number of area-sessions.",
+            config.n_bootstrap, config.min_region_values
+        ),
+        &|p| regional_hierarchy(&panels, p, &opts),
+    );
+
+    let (panels, regions) = behavior_panels(rows, coupling, config);
+    emit(
+        &mut report,
+        "shesha_vs_behavior",
+        "Shesha vs behaviour: each point is an area-session, coloured by coarse region. \
+         Titles: Spearman ρ with its pairs-bootstrap 95 % CI, p-value and number of pairs \
+         (behavior_coupling.csv)."
+            .into(),
+        &|p| scatter_grid(&panels, &regions, p, &opts),
+    );
+
+    let chosen = choose_examples(rows, EXAMPLE_MIN_CONDITIONS);
+    if chosen.is_empty() {
+        report.failures.push(FigureFailure {
+            figure: "split_half_rdms".into(),
+            error: format!(
+                "no area-session with a finite Shesha and ≥ {EXAMPLE_MIN_CONDITIONS} conditions"
+            ),
+        });
+    }
+    let rank = ["highest", "median", "lowest"];
+    match split_half_examples(&chosen, sources, config) {
+        Err(e) => report.failures.push(FigureFailure {
+            figure: "split_half_rdms".into(),
+            error: e.to_string(),
+        }),
+        Ok(examples) => {
+            for (i, ex) in examples.iter().enumerate() {
+                let r = &ex.row;
+                let which = if examples.len() == 1 {
+                    "only"
+                } else if i + 1 == examples.len() {
+                    "lowest"
+                } else {
+                    rank[i]
+                };
+                let name = format!(
+                    "split_half_rdms_{}_session{}_{}",
+                    i + 1,
+                    r.session,
+                    sanitize(&r.area)
+                );
+                let title = format!(
+                    "session {} · {} ({}) · Shesha ρ = {}",
+                    r.session,
+                    r.area,
+                    r.region_coarse,
+                    crate::plot::fmt_num(r.shesha, 2)
+                );
+                let panels = [
+                    RdmPanel {
+                        title: "odd trials (1st, 3rd, …)".into(),
+                        rdm: ex.odd.clone(),
+                    },
+                    RdmPanel {
+                        title: "even trials (2nd, 4th, …)".into(),
+                        rdm: ex.even.clone(),
+                    },
+                ];
+                emit(
+                    &mut report,
+                    &name,
+                    format!(
+                        "Split-half RDMs of session {} {} ({}), the {which} Shesha among \
+                         area-sessions with ≥ {EXAMPLE_MIN_CONDITIONS} conditions: cosine \
+                         distances between the condition means (contrast pairs L/R) of the \
+                         odd and of the even trials; Shesha = Spearman ρ of the two = {} \
+                         ({} neurons, {} trials, {} conditions).",
+                        r.session,
+                        r.area,
+                        r.region_coarse,
+                        crate::plot::fmt_num(r.shesha, 3),
+                        r.n_neurons,
+                        r.n_trials,
+                        r.n_conditions
+                    ),
+                    &|p| rdm_heatmaps(&panels, Some(&title), "cosine distance", p, &opts),
+                );
+            }
+        }
+    }
+    report
+}
+
+/// A file-name-safe version of an area name.
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
