@@ -1,6 +1,8 @@
 //! `neuropop demo`: simulate, write in the loaders' formats, run every analysis, summarise in
 //! `DIR/report.html`.
 
+pub mod maze;
+
 use crate::io::pickle_write::write_object_npz;
 use crate::rsa::shesha::{SplitHalfOptions, split_half};
 use crate::sim::steinmetz::{SteinmetzSimOptions, simulate, to_nma_dict};
@@ -16,6 +18,8 @@ pub struct DemoSummary {
     pub n_sessions: usize,
     /// Planted tuning gain and mean odd/even Shesha per area (area, gain, mean shesha, n).
     pub area_stability: Vec<(String, f64, f64, usize)>,
+    /// The maze part: files written and per-region stability recovered from them.
+    pub maze: Option<maze::MazeDemo>,
     /// The HTML report (`DIR/report.html`).
     pub report: PathBuf,
 }
@@ -32,11 +36,8 @@ pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Resu
         SteinmetzSimOptions::default()
     };
     opts.seed = seed;
-    let log = |m: &str| {
-        if !quiet {
-            eprintln!("[demo] {m}");
-        }
-    };
+    let progress = crate::progress::Progress::new("demo", quiet);
+    let log = |m: &str| progress.log(m);
     log(&format!(
         "simulating {} Steinmetz-like sessions (seed {seed})",
         opts.n_sessions
@@ -130,13 +131,42 @@ pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Resu
             pipe_out.display()
         );
     }
+    let maze = maze::run(&data_dir, small, seed, &progress)?;
+    if !quiet {
+        println!(
+            "Maze: {} sessions, {} units, {} trials, {} choice steps -> {}",
+            maze.files.len(),
+            maze.n_units,
+            maze.n_trials,
+            maze.n_steps,
+            data_dir.display()
+        );
+        println!(
+            "{:<8} {:>11} {:>12} {:>15} {:>16}",
+            "region", "goal gain", "goal shesha", "location gain", "location shesha"
+        );
+        for r in &maze.regions {
+            println!(
+                "{:<8} {:>11.1} {:>12.3} {:>15.1} {:>16.3}",
+                r.region, r.goal_gain_hz, r.goal_shesha, r.location_gain_hz, r.location_shesha
+            );
+        }
+    }
     let mut demo = DemoSummary {
         data_files,
         n_sessions: sessions.len(),
         area_stability,
+        maze: Some(maze),
         report: PathBuf::new(),
     };
     demo.report = crate::report::write_demo_report(out, &demo, &summary)?;
-    log(&format!("wrote {}", demo.report.display()));
+    if !quiet {
+        println!(
+            "neuropop demo done: data in {}, Steinmetz replication in {}, report {}",
+            data_dir.display(),
+            pipe_out.display(),
+            demo.report.display()
+        );
+    }
     Ok(demo)
 }
