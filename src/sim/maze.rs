@@ -352,7 +352,7 @@ pub fn simulate(opts: &MazeSimOptions) -> Result<(Vec<Recording>, MazeTruth)> {
         .collect::<Result<_>>()?;
     let (units, region_of) = model::build_units(opts, &counts)?;
     let params: Vec<&MazeRegionSpec> = region_of.iter().map(|&r| &opts.regions[r]).collect();
-    let trains: Vec<Vec<f64>> = (0..units.len())
+    let mut trains = (0..units.len())
         .into_par_iter()
         .map(|i| {
             let mut r = rng::stream(rng::derive_seed(opts.seed, "maze/spikes"), i as u64);
@@ -364,7 +364,8 @@ pub fn simulate(opts: &MazeSimOptions) -> Result<(Vec<Recording>, MazeTruth)> {
                 &mut r,
             )
         })
-        .collect();
+        .collect::<Vec<Vec<f64>>>()
+        .into_iter();
     let mut recordings = Vec::with_capacity(opts.n_sessions);
     let mut first = 0;
     for (s, plan) in sessions.iter().enumerate() {
@@ -377,7 +378,7 @@ pub fn simulate(opts: &MazeSimOptions) -> Result<(Vec<Recording>, MazeTruth)> {
                 .map(|u| u.region.clone())
                 .collect(),
         )?;
-        let spikes = SpikeTrains::from_units(trains[first..first + n].to_vec())?;
+        let spikes = SpikeTrains::from_units(trains.by_ref().take(n).collect())?;
         first += n;
         let rec = Recording {
             info: SessionInfo {
