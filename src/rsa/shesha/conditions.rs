@@ -61,10 +61,7 @@ pub(crate) fn small_rdm_into(
     match metric {
         Metric::Cosine | Metric::Correlation => {
             if metric == Metric::Correlation {
-                for mut row in m.rows_mut() {
-                    let mean = row.mean().unwrap_or(0.0);
-                    row -= mean;
-                }
+                centre_rows(m);
             }
             let p = m.ncols();
             let ms = m
@@ -97,6 +94,15 @@ pub(crate) fn small_rdm_into(
                 }
             }
         }
+    }
+}
+
+/// Subtracts each row's mean from it (the correlation distance is the cosine distance of
+/// row-centred rows).
+pub(crate) fn centre_rows(m: &mut Array2<f64>) {
+    for mut row in m.rows_mut() {
+        let mean = row.mean().unwrap_or(0.0);
+        row -= mean;
     }
 }
 

@@ -26,7 +26,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::conditions::{
-    RankScratch, group_means, guarded_spearman, small_rdm, small_rdm_into, trials_by_condition,
+    RankScratch, centre_rows, group_means, guarded_spearman, small_rdm, small_rdm_into,
+    trials_by_condition,
 };
 use crate::error::{Error, Result};
 use crate::result::Meta;
@@ -388,10 +389,7 @@ fn split_rdm_into(
     match metric {
         Metric::Cosine | Metric::Correlation => {
             if metric == Metric::Correlation {
-                for mut row in m.rows_mut() {
-                    let mean = row.mean().unwrap_or(0.0);
-                    row -= mean;
-                }
+                centre_rows(m);
             }
             ndarray::linalg::general_mat_mul(1.0, m, &m.t(), 0.0, gram);
             cosine_from_gram(gram, norms, out);
