@@ -18,6 +18,9 @@ pub struct UnitTable {
     pub ccf: Option<Array2<f64>>,
     /// Spike-sorting quality label per unit (e.g. `"good"`, `"mua"`, or a numeric code), when known.
     pub quality: Option<Vec<String>>,
+    /// Observation intervals per unit (start, stop) in seconds — the times the unit could be
+    /// recorded (NWB `obs_intervals`), when the source states them.
+    pub obs_intervals: Option<Vec<Vec<(f64, f64)>>>,
 }
 
 impl UnitTable {
@@ -44,6 +47,7 @@ impl UnitTable {
             depth_um: None,
             ccf: None,
             quality: None,
+            obs_intervals: None,
         })
     }
 
@@ -90,6 +94,9 @@ impl UnitTable {
         }
         if let Some(q) = &self.quality {
             check("quality", q.len())?;
+        }
+        if let Some(o) = &self.obs_intervals {
+            check("obs_intervals", o.len())?;
         }
         Ok(())
     }
@@ -151,6 +158,10 @@ impl UnitTable {
                 .quality
                 .as_ref()
                 .map(|q| idx.iter().map(|&i| q[i].clone()).collect()),
+            obs_intervals: self
+                .obs_intervals
+                .as_ref()
+                .map(|o| idx.iter().map(|&i| o[i].clone()).collect()),
         })
     }
 
@@ -179,6 +190,16 @@ impl UnitTable {
                     tables
                         .iter()
                         .flat_map(|t| t.quality.iter().flatten().cloned())
+                        .collect(),
+                )
+            } else {
+                None
+            },
+            obs_intervals: if all(&|t| t.obs_intervals.is_some()) {
+                Some(
+                    tables
+                        .iter()
+                        .flat_map(|t| t.obs_intervals.iter().flatten().cloned())
                         .collect(),
                 )
             } else {

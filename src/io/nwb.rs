@@ -82,7 +82,9 @@ pub fn read_with(path: &Path, options: &NwbOptions) -> Result<(Recording, Meta)>
     let spikes = read_spikes(&f, &ids, options)?;
     let regions = resolve_regions(&f, &ids, &mut meta)?;
     report_other_unit_columns(&f, &mut meta)?;
-    let units = UnitTable::new(ids, regions).map_err(|e| f.format_err("/units", e.to_string()))?;
+    let mut units =
+        UnitTable::new(ids, regions).map_err(|e| f.format_err("/units", e.to_string()))?;
+    units.obs_intervals = read_obs_intervals(&f, units.len())?;
     meta.n_requested = units.len();
     meta.n_used = units.len();
     let trials = read_trials(&f, &mut meta)?;
@@ -403,6 +405,67 @@ impl<'a> ElectrodeLocations<'a> {
     }
 }
 
+/// `/units/obs_intervals` (rows of [start, stop]) split per unit by
+/// `/units/obs_intervals_index`, when present.
+fn read_obs_intervals(f: &H5File, n_units: usize) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+    const DATA: &str = "/units/obs_intervals";
+    const INDEX: &str = "/units/obs_intervals_index";
+    if !f.exists(DATA) {
+        return Ok(None);
+    }
+    let shape = f.shape(DATA)?;
+    if shape.len() != 2 || shape[1] != 2 {
+        return Err(f.format_err(
+            DATA,
+            format!("expected shape (n, 2) of [start, stop] rows, found {shape:?}"),
+        ));
+    }
+    let flat: Vec<f64> = f
+        .dataset(DATA)?
+        .read_raw::<f64>()
+        .map_err(|e| f.h5err(DATA, e))?;
+    let index = f.read_usize(INDEX)?;
+    if index.len() != n_units {
+        return Err(f.format_err(
+            INDEX,
+            format!(
+                "expected {n_units} entries (one per unit), found {}",
+                index.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(n_units);
+    let mut start = 0;
+    for (k, &end) in index.iter().enumerate() {
+        if end < start || end > shape[0] {
+            return Err(f.format_err(
+                INDEX,
+                format!(
+                    "entry {k} = {end}: expected non-decreasing offsets ≤ {} (rows of {DATA})",
+                    shape[0]
+                ),
+            ));
+        }
+        let unit: Vec<(f64, f64)> = (start..end)
+            .map(|r| (flat[2 * r], flat[2 * r + 1]))
+            .collect();
+        if let Some(&(a, b)) = unit
+            .iter()
+            .find(|(a, b)| !(a.is_finite() && b.is_finite() && a <= b))
+        {
+            return Err(f.format_err(
+                DATA,
+                format!(
+                    "unit row {k}: expected finite intervals with start ≤ stop, found [{a}, {b}]"
+                ),
+            ));
+        }
+        out.push(unit);
+        start = end;
+    }
+    Ok(Some(out))
+}
+
 /// Units columns neuropop does not import are listed in `meta.dropped`.
 fn report_other_unit_columns(f: &H5File, meta: &mut Meta) -> Result<()> {
     let used = [
@@ -412,6 +475,7 @@ fn report_other_unit_columns(f: &H5File, meta: &mut Meta) -> Result<()> {
         "electrodes",
         "electrodes_index",
         "location",
+        "obs_intervals",
     ];
     for name in f.member_names("/units")? {
         if used.contains(&name.as_str()) || name.ends_with("_index") {
