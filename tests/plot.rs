@@ -355,3 +355,169 @@ fn bad_paths_and_sizes_are_clear_errors() {
         .collect();
     assert!(leftovers.is_empty());
 }
+
+// ---- pipeline figures and the report ----
+
+use neuropop::pipeline::figures::{choose_examples, split_half_examples, write_figures};
+use neuropop::pipeline::{RunOptions, SteinmetzConfig, run};
+use neuropop::report::{EmbeddedFigure, Report, Section, Table};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/steinmetz")
+        .join(name)
+}
+
+#[test]
+fn pipeline_writes_figures_and_examples_match_the_table() {
+    let out = out_dir("pipeline");
+    let dir = out.dir.join("run");
+    let config = SteinmetzConfig {
+        n_bootstrap: 200,
+        n_permutations: 20,
+        ..SteinmetzConfig::default()
+    };
+    let files = vec![fixture("nma_part0.npz"), fixture("nma_part1.npz")];
+    let opts = RunOptions {
+        quiet: true,
+        force: true,
+        ..RunOptions::default()
+    };
+    let summary = run(&files, &dir, &config, &opts).unwrap();
+    assert!(
+        summary.figures.failures.is_empty(),
+        "{:?}",
+        summary.figures.failures
+    );
+    let names: Vec<String> = summary
+        .figures
+        .files
+        .iter()
+        .map(|f| f.file.display().to_string())
+        .collect();
+    assert!(names.contains(&"figures/regional_hierarchy.png".to_string()));
+    assert!(names.contains(&"figures/shesha_vs_behavior.png".to_string()));
+    let examples = choose_examples(&summary.rows, 6);
+    assert!(!examples.is_empty());
+    assert_eq!(names.len(), 2 + examples.len());
+    for f in &summary.figures.files {
+        let png = dir.join(&f.file);
+        let (w, h) = png_size(&png);
+        assert!(w > 500 && h > 300, "{}: {w}×{h}", png.display());
+        assert!(png.with_extension("svg").exists());
+        assert!(!f.caption.is_empty());
+    }
+    // The examples are the highest and lowest Shesha with >= 6 conditions, and their
+    // recomputed RDMs give back the table's value.
+    let best = summary
+        .rows
+        .iter()
+        .filter(|r| r.n_conditions >= 6 && r.shesha.is_finite())
+        .map(|r| r.shesha)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(examples[0].shesha, best);
+    let sources = neuropop::pipeline::figures::sources_from_statuses(&summary.sessions);
+    let ex = split_half_examples(&examples, &sources, &config).unwrap();
+    for e in &ex {
+        let a = e.odd.upper().to_vec();
+        let b = e.even.upper().to_vec();
+        let rho = neuropop::stats::correlation::spearman(&a, &b)
+            .unwrap()
+            .value;
+        assert!((rho - e.row.shesha).abs() < 1e-9);
+        assert_eq!(e.odd.n(), e.row.n_conditions);
+        assert!(e.odd.labels().unwrap()[0].starts_with('L'));
+    }
+    // The manifest lists them.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["figures"]["files"].as_array().unwrap().len(), names.len());
+}
+
+#[test]
+fn figures_of_an_empty_run_say_no_data_and_record_the_missing_examples() {
+    let out = out_dir("pipeline_empty");
+    let report = write_figures(
+        &out.dir,
+        &[],
+        &[],
+        &[],
+        &Default::default(),
+        &SteinmetzConfig::default(),
+    );
+    assert_eq!(report.files.len(), 2);
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(report.failures[0].figure, "split_half_rdms");
+    let svg = std::fs::read_to_string(out.dir.join("figures/regional_hierarchy.svg")).unwrap();
+    assert_eq!(svg.matches("no data").count(), 4);
+}
+
+#[test]
+fn report_html_has_sections_tables_and_embedded_pngs() {
+    let out = out_dir("report");
+    let png = out.dir.join("r.png");
+    rdm_heatmap(
+        &Rdm::new(3, vec![0.1, 0.2, 0.3]).unwrap(),
+        "t",
+        "d",
+        &png,
+        &opts(),
+    )
+    .unwrap();
+    let mut r = Report::new("Test <report>");
+    r.push(Section::Heading {
+        level: 2,
+        text: "Tables".into(),
+    });
+    r.push(Section::Table(Table {
+        caption: Some("cap".into()),
+        header: vec!["region".into(), "mean".into()],
+        rows: vec![vec!["Visual".into(), "0.5".into()]],
+        note: None,
+    }));
+    r.push(neuropop::report::figure_from_png(&png, "first").unwrap());
+    r.push(Section::Figure(EmbeddedFigure {
+        png: std::fs::read(&png).unwrap(),
+        caption: "second".into(),
+        alt: "a".into(),
+    }));
+    let path = out.dir.join("report.html");
+    r.write(&path).unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains("<title>Test &lt;report&gt;</title>"));
+    assert!(html.contains("<h2>Tables</h2>"));
+    assert!(html.contains("<caption>cap</caption>"));
+    assert!(html.contains("<td>Visual</td><td>0.5</td>"));
+    assert_eq!(html.matches("data:image/png;base64,iVBORw0KGgo").count(), 2);
+    assert!(html.contains("<b>Figure 2.</b> second"));
+    assert!(!html.contains("<script") && !html.contains("http"));
+}
+
+#[test]
+fn demo_writes_a_self_contained_report() {
+    let out = out_dir("demo");
+    let dir = out.dir.join("demo");
+    let demo = neuropop::demo::run(&dir, true, true, 7, true).unwrap();
+    assert_eq!(demo.report, dir.join("report.html"));
+    let html = std::fs::read_to_string(&demo.report).unwrap();
+    for h in [
+        "<h2>Simulated data</h2>",
+        "<caption>Planted truth vs recovered</caption>",
+        "<caption>Regional summary (regional_summary.csv)</caption>",
+        "<caption>Behaviour coupling (behavior_coupling.csv)</caption>",
+        "<h3>Provenance (manifest.json)</h3>",
+        "<caption>Input files</caption>",
+    ] {
+        assert!(html.contains(h), "missing {h}");
+    }
+    let figures = std::fs::read_dir(dir.join("shesha_steinmetz/figures"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
+        })
+        .count();
+    assert!(figures >= 3);
+    assert_eq!(html.matches("data:image/png;base64,").count(), figures);
+    assert!(!html.contains("<script") && !html.contains("src=\"http"));
+}

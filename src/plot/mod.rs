@@ -441,7 +441,8 @@ pub fn fmt_p(p: f64) -> String {
 /// `target` (NaN for an empty or non-finite range).
 ///
 /// ```
-/// assert_eq!(neuropop::plot::tick_step(0.0, 1.0, 5), 0.2);
+/// assert_eq!(neuropop::plot::tick_step(0.0, 1.0, 5), 0.25); // 0, 0.25, …, 1: five ticks
+/// assert_eq!(neuropop::plot::tick_step(0.0, 1.0, 6), 0.2);
 /// assert_eq!(neuropop::plot::tick_step(0.083, 0.917, 4), 0.2);
 /// ```
 pub fn tick_step(lo: f64, hi: f64, target: usize) -> f64 {
@@ -449,7 +450,7 @@ pub fn tick_step(lo: f64, hi: f64, target: usize) -> f64 {
         return f64::NAN;
     }
     let target = target.max(1) as f64;
-    let mag = 10f64.powf(((hi - lo) / target).log10().floor());
+    let mag = 10f64.powi(((hi - lo) / target).log10().floor() as i32);
     let count = |step: f64| ((hi / step).floor() - (lo / step).ceil() + 1.0).max(0.0);
     [0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
