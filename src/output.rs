@@ -49,13 +49,34 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
 /// assert_eq!(std::fs::read(dir.path().join("a.txt")).unwrap(), b"hello");
 /// ```
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+    let mut tmp = temp_file_in(dir, name, "")?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
     let target = dir.join(name);
     tmp.persist(&target)
         .map_err(|e| Error::io(&target, e.error))?;
     Ok(())
+}
+
+/// A temporary file `dir/.{name}.XXXX{suffix}` to be renamed onto `dir/name` once complete.
+/// Created with mode 0666 minus the umask, like any other output file (tempfile's default of
+/// 0600 would leave tables unreadable to the rest of a lab).
+///
+/// # Errors
+/// [`Error::Io`] naming `dir`.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let t = neuropop::output::temp_file_in(dir.path(), "fig.png", ".png").unwrap();
+/// assert!(t.path().file_name().unwrap().to_str().unwrap().starts_with(".fig.png."));
+/// ```
+pub fn temp_file_in(dir: &Path, name: &str, suffix: &str) -> Result<tempfile::NamedTempFile> {
+    let prefix = format!(".{name}.");
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(dir).map_err(|e| Error::io(dir, e))
 }

@@ -6,7 +6,6 @@
 //! [`steinmetz_sections`]) and `neuropop demo` assembles them ([`demo_report`]).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::demo::DemoSummary;
@@ -168,11 +167,7 @@ impl Report {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("report.html");
-        let mut tmp = crate::plot::temp_file_in(dir, name, "")?;
-        tmp.write_all(self.to_html().as_bytes())
-            .map_err(|e| Error::io(tmp.path(), e))?;
-        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-        Ok(())
+        crate::output::write_atomic(dir, name, self.to_html().as_bytes())
     }
 }
 

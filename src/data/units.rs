@@ -4,6 +4,9 @@ use crate::{Error, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+/// Observation intervals of every unit: per unit, its (start, stop) pairs in seconds.
+pub type ObsIntervals = Vec<Vec<(f64, f64)>>;
+
 /// One row per unit (neuron / cluster), in the order of every unit axis that refers to it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnitTable {
@@ -20,7 +23,7 @@ pub struct UnitTable {
     pub quality: Option<Vec<String>>,
     /// Observation intervals per unit (start, stop) in seconds — the times the unit could be
     /// recorded (NWB `obs_intervals`), when the source states them.
-    pub obs_intervals: Option<Vec<Vec<(f64, f64)>>>,
+    pub obs_intervals: Option<ObsIntervals>,
 }
 
 impl UnitTable {

@@ -407,7 +407,10 @@ impl<'a> ElectrodeLocations<'a> {
 
 /// `/units/obs_intervals` (rows of [start, stop]) split per unit by
 /// `/units/obs_intervals_index`, when present.
-fn read_obs_intervals(f: &H5File, n_units: usize) -> Result<Option<Vec<Vec<(f64, f64)>>>> {
+fn read_obs_intervals(
+    f: &H5File,
+    n_units: usize,
+) -> Result<Option<crate::data::units::ObsIntervals>> {
     const DATA: &str = "/units/obs_intervals";
     const INDEX: &str = "/units/obs_intervals_index";
     if !f.exists(DATA) {

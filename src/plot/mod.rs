@@ -220,7 +220,7 @@ pub fn save<F: Figure>(fig: &F, path: &Path, opts: &FigureOptions) -> Result<()>
         Format::Png => ".png",
         Format::Svg => ".svg",
     };
-    let mut tmp = temp_file_in(dir, name, suffix)?;
+    let mut tmp = crate::output::temp_file_in(dir, name, suffix)?;
     match format {
         Format::Png => {
             let size = opts.size_px(fig, opts.dpi)?;
@@ -242,25 +242,6 @@ pub fn save<F: Figure>(fig: &F, path: &Path, opts: &FigureOptions) -> Result<()>
     }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
-}
-
-/// A temporary file `dir/.<name>.XXXX<suffix>` to be renamed over the target. Created with the
-/// permissions of an ordinary new file (0o666 minus the umask), not tempfile's private 0o600,
-/// so figures and reports in a shared directory are readable as the tables are meant to be.
-pub(crate) fn temp_file_in(
-    dir: &Path,
-    name: &str,
-    suffix: &str,
-) -> Result<tempfile::NamedTempFile> {
-    let prefix = format!(".{name}.");
-    let mut b = tempfile::Builder::new();
-    b.prefix(&prefix).suffix(suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    b.tempfile_in(dir).map_err(|e| Error::io(dir, e))
 }
 
 fn paint<DB: DrawingBackend, F: Figure>(
