@@ -158,3 +158,36 @@ fn bad_input_exits_non_zero_with_one_message() {
     let (ok, _, err) = inspect(&[p.to_str().unwrap(), "--format", "steinmetz-npz"]);
     assert!(!ok && !err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn cli_array_inputs_may_be_npz_members() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.npy");
+    let x = fixture("npy/savez_compressed.npz:y"); // 1 × 2 int64, deflated member
+    let o = Command::new(env!("CARGO_BIN_EXE_neuropop"))
+        .args(["rsa", "rdm", "--metric", "euclidean", "--x"])
+        .arg(&x)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = neuropop::io::npy::read_npy(&out).unwrap();
+    assert_eq!(
+        (r.shape.clone(), r.to_f64_c_order().unwrap()),
+        (vec![1, 1], vec![0.0])
+    );
+    // Several members and none chosen: a clear error listing them.
+    let o = Command::new(env!("CARGO_BIN_EXE_neuropop"))
+        .args(["rsa", "rdm", "--metric", "euclidean", "--x"])
+        .arg(fixture("npy/savez.npz"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("FILE.npz:MEMBER"),
+        "{err}"
+    );
+}

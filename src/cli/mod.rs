@@ -1,18 +1,51 @@
 //! Command-line helpers shared by the subcommands: reading `.npy` inputs, printing JSON.
 //! Argument parsing lives in `src/main.rs`; analysis logic lives in the library.
 
-use crate::io::npy::read_npy;
+use crate::io::npy::{NdArray, read_npy};
 use crate::{Error, Result};
 use ndarray::Array2;
 use std::path::Path;
 
-/// Reads a 2-D numeric `.npy` as f64 (any numeric dtype, C or Fortran order).
+/// Reads an array input: a `.npy` file, `FILE.npz:MEMBER` (one member of an npz archive), or
+/// `FILE.npz` when the archive holds exactly one array.
+///
+/// # Errors
+/// File/format errors; [`Error::Invalid`] naming the members when an npz has several and none
+/// was chosen; [`Error::Missing`] for an absent member.
+///
+/// ```
+/// let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/npy");
+/// let y = neuropop::cli::read_array(&dir.join("savez.npz:y")).unwrap();
+/// assert_eq!(y.shape, vec![1, 2]);
+/// assert!(neuropop::cli::read_array(&dir.join("savez.npz")).is_err()); // two members: say which
+/// ```
+pub fn read_array(path: &Path) -> Result<NdArray> {
+    let text = path.to_string_lossy();
+    if let Some(i) = text.find(".npz:") {
+        let (file, member) = (&text[..i + 4], &text[i + 5..]);
+        return crate::io::npz::read_member(Path::new(file), member);
+    }
+    if text.ends_with(".npz") {
+        let members = crate::io::npz::list_members(path)?;
+        return match members.as_slice() {
+            [only] => crate::io::npz::read_member(path, only.trim_end_matches(".npy")),
+            _ => Err(Error::invalid(
+                format!("{}", path.display()),
+                "an archive with one array, or FILE.npz:MEMBER",
+                format!("members {members:?}"),
+            )),
+        };
+    }
+    read_npy(path)
+}
+
+/// Reads a 2-D numeric `.npy` (or npz member, see [`read_array`]) as f64 (any numeric dtype, C or Fortran order).
 ///
 /// # Errors
 /// File/format errors from the reader; [`Error::Invalid`] if it is not 2-D or holds NaN/inf
 /// where `finite` is required.
 pub fn read_matrix(path: &Path, finite: bool) -> Result<Array2<f64>> {
-    let a = read_npy(path)?;
+    let a = read_array(path)?;
     if a.shape.len() != 2 {
         return Err(Error::invalid(
             format!("{}", path.display()),
@@ -55,7 +88,7 @@ pub fn read_matrix(path: &Path, finite: bool) -> Result<Array2<f64>> {
 /// File/format errors; [`Error::Invalid`] if not 1-D or not integral/strings.
 pub fn read_labels(path: &Path) -> Result<crate::data::Labels> {
     use crate::data::{Key, Labels};
-    let a = read_npy(path)?;
+    let a = read_array(path)?;
     if a.shape.len() != 1 {
         return Err(Error::invalid(
             format!("{}", path.display()),
