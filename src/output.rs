@@ -80,3 +80,22 @@ pub fn temp_file_in(dir: &Path, name: &str, suffix: &str) -> Result<tempfile::Na
     }
     b.tempfile_in(dir).map_err(|e| Error::io(dir, e))
 }
+
+/// The directory and file name of an output path (`.` for a bare name), so a writer can put
+/// its temporary file beside the target.
+///
+/// ```
+/// let (d, n) = neuropop::output::dir_and_name(std::path::Path::new("out/report.html"), "x");
+/// assert_eq!((d.to_str().unwrap(), n), ("out", "report.html"));
+/// ```
+pub fn dir_and_name<'a>(path: &'a Path, default_name: &'a str) -> (&'a Path, &'a str) {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(default_name);
+    (dir, name)
+}

@@ -159,14 +159,7 @@ impl Report {
     /// assert!(std::fs::read_to_string(&path).unwrap().contains("<h1>Empty</h1>"));
     /// ```
     pub fn write(&self, path: &Path) -> Result<()> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("report.html");
+        let (dir, name) = crate::output::dir_and_name(path, "report.html");
         crate::output::write_atomic(dir, name, self.to_html().as_bytes())
     }
 }

@@ -224,11 +224,7 @@ impl HierarchyPanel {
 
 impl Figure for RegionalHierarchy {
     fn default_width_mm(&self) -> f64 {
-        if self.panels.len() > 1 && self.ncols > 1 {
-            super::style::DOUBLE_COLUMN_MM
-        } else {
-            super::style::SINGLE_COLUMN_MM
-        }
+        super::grid_default_width_mm(self.panels.len(), self.ncols)
     }
 
     fn natural_height_mm(&self, _width_mm: f64) -> f64 {

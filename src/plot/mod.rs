@@ -208,14 +208,7 @@ fn draw_error(path: &Path, e: impl fmt::Display) -> Error {
 pub fn save<F: Figure>(fig: &F, path: &Path, opts: &FigureOptions) -> Result<()> {
     font::ensure_registered()?;
     let format = Format::from_path(path)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("figure");
+    let (dir, name) = crate::output::dir_and_name(path, "figure");
     let suffix = match format {
         Format::Png => ".png",
         Format::Svg => ".svg",
@@ -583,4 +576,14 @@ pub fn panel_header<DB: DrawingBackend>(
         scale.text(pt).pos(Pos::new(HPos::Left, VPos::Top)),
     ))?;
     Ok(height)
+}
+
+/// Default width of a grid figure: a double journal column when it has several columns of
+/// panels, a single column otherwise.
+pub(crate) fn grid_default_width_mm(n_panels: usize, ncols: usize) -> f64 {
+    if n_panels > 1 && ncols > 1 {
+        style::DOUBLE_COLUMN_MM
+    } else {
+        style::SINGLE_COLUMN_MM
+    }
 }
