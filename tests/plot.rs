@@ -417,7 +417,23 @@ fn pipeline_writes_figures_and_examples_match_the_table() {
         .fold(f64::NEG_INFINITY, f64::max);
     assert_eq!(examples[0].shesha, best);
     let sources = neuropop::pipeline::figures::sources_from_statuses(&summary.sessions);
-    let ex = split_half_examples(&examples, &sources, &config).unwrap();
+    // Recomputed from the files (what `merge` does) equals what the run kept.
+    let ex = split_half_examples(&examples, &sources, &Default::default(), &config).unwrap();
+    let kept = split_half_examples(&examples, &sources, &summary.split_half_rdms, &config).unwrap();
+    let key = |v: &[neuropop::pipeline::figures::SplitHalfExample]| {
+        v.iter()
+            .map(|e| {
+                (
+                    e.row.session,
+                    e.row.area.clone(),
+                    e.odd.clone(),
+                    e.even.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&ex), key(&kept));
+    assert!(summary.split_half_rdms.len() >= examples.len());
     for e in &ex {
         let a = e.odd.upper().to_vec();
         let b = e.even.upper().to_vec();
@@ -442,6 +458,7 @@ fn figures_of_an_empty_run_say_no_data_and_record_the_missing_examples() {
         &[],
         &[],
         &[],
+        &Default::default(),
         &Default::default(),
         &SteinmetzConfig::default(),
     );

@@ -716,6 +716,15 @@ impl<R: Read> Unpickler<R> {
         count: usize,
         what: &str,
     ) -> Result<NpyData> {
+        // A large uint8 buffer already is the array's storage: hand the bytes over instead of
+        // copying them (the buffer is dropped after decoding anyway, see below).
+        if matches!(dtype.kind, npy::Kind::U8)
+            && let Some(slot) = self.arena.get_mut(buf)
+            && matches!(slot, Obj::Bytes(b) if b.len() == count && count >= DROP_AFTER_DECODE)
+            && let Obj::Bytes(bytes) = std::mem::replace(slot, Obj::Consumed)
+        {
+            return Ok(NpyData::U8(bytes));
+        }
         let (result, size) = match self.obj(buf)? {
             Obj::Bytes(b) => (npy::decode_all(dtype, b, count), b.len()),
             Obj::Str(s) => {

@@ -315,24 +315,32 @@ fn spks_shape(s: &Session<'_>, spks: &NdArray) -> Result<(usize, usize, usize)> 
 
 /// `spks` (neurons × trials × bins, any numeric dtype, C or Fortran order) → f64
 /// `[bin, trial, unit]` for the bins in `bins`, converting element by element (no
-/// intermediate f64 copy of the whole array). Work is split over chunks of 32 bins: each
-/// (unit, trial) reads a short contiguous run of bins and writes 32 output rows that stay in
-/// L1 while the unit index advances, so the transpose runs at memory speed.
+/// intermediate f64 copy of the whole array), into `buffer`'s allocation (a caller converting
+/// session after session hands back the previous tensor's storage, so the pages are reused
+/// instead of being mapped and zeroed again). Trials are converted in parallel: for each
+/// (unit, trial) the run of bins is contiguous in C order, and its values go to one slot in
+/// each of the bins' output rows, which stay in cache while the unit index advances.
 fn spks_to_tensor(
     spks: &NdArray,
     (nu, nt, nb): (usize, usize, usize),
     bins: std::ops::Range<usize>,
+    buffer: Vec<f64>,
 ) -> Result<Array3<f64>> {
     fn fill<T: Copy + Sync>(
         src: &[T],
         fortran: bool,
         (nu, nt, nb): (usize, usize, usize),
         bins: std::ops::Range<usize>,
+        mut buffer: Vec<f64>,
         conv: impl Fn(T) -> f64 + Sync,
     ) -> Array3<f64> {
         use ndarray::Axis;
         use rayon::prelude::*;
-        let mut out = Array3::<f64>::zeros((bins.len(), nt, nu));
+        let nbins = bins.len();
+        buffer.clear();
+        buffer.resize(nbins * nt * nu, 0.0);
+        let mut out = Array3::from_shape_vec((nbins, nt, nu), buffer)
+            .expect("buffer sized to the shape above");
         let index = |u: usize, t: usize, b: usize| {
             if fortran {
                 u + nu * (t + nt * b)
@@ -340,17 +348,22 @@ fn spks_to_tensor(
                 (u * nt + t) * nb + b
             }
         };
-        const CHUNK: usize = 32;
-        out.axis_chunks_iter_mut(Axis(0), CHUNK)
+        out.axis_iter_mut(Axis(1))
             .into_par_iter()
             .enumerate()
-            .for_each(|(ci, mut chunk)| {
-                let b0 = bins.start + ci * CHUNK;
-                let len = chunk.len_of(Axis(0));
-                for t in 0..nt {
-                    for u in 0..nu {
-                        for bb in 0..len {
-                            chunk[[bb, t, u]] = conv(src[index(u, t, b0 + bb)]);
+            .for_each(|(t, mut plane)| {
+                // plane[bin, unit]: one output row per bin, contiguous over units.
+                let mut rows: Vec<_> = plane.outer_iter_mut().collect();
+                for u in 0..nu {
+                    let first = index(u, t, bins.start);
+                    if fortran {
+                        for (k, row) in rows.iter_mut().enumerate() {
+                            row[u] = conv(src[first + k * nu * nt]);
+                        }
+                    } else {
+                        let run = &src[first..first + nbins];
+                        for (row, &v) in rows.iter_mut().zip(run) {
+                            row[u] = conv(v);
                         }
                     }
                 }
@@ -366,17 +379,18 @@ fn spks_to_tensor(
         ));
     }
     let f = spks.fortran_order;
+    let b = buffer;
     Ok(match &spks.data {
-        NpyData::U8(v) => fill(v, f, dims, bins, f64::from),
-        NpyData::I8(v) => fill(v, f, dims, bins, f64::from),
-        NpyData::U16(v) => fill(v, f, dims, bins, f64::from),
-        NpyData::I16(v) => fill(v, f, dims, bins, f64::from),
-        NpyData::U32(v) => fill(v, f, dims, bins, f64::from),
-        NpyData::I32(v) => fill(v, f, dims, bins, f64::from),
-        NpyData::U64(v) => fill(v, f, dims, bins, |x| x as f64),
-        NpyData::I64(v) => fill(v, f, dims, bins, |x| x as f64),
-        NpyData::F32(v) => fill(v, f, dims, bins, f64::from),
-        NpyData::F64(v) => fill(v, f, dims, bins, |x| x),
+        NpyData::U8(v) => fill(v, f, dims, bins, b, f64::from),
+        NpyData::I8(v) => fill(v, f, dims, bins, b, f64::from),
+        NpyData::U16(v) => fill(v, f, dims, bins, b, f64::from),
+        NpyData::I16(v) => fill(v, f, dims, bins, b, f64::from),
+        NpyData::U32(v) => fill(v, f, dims, bins, b, f64::from),
+        NpyData::I32(v) => fill(v, f, dims, bins, b, f64::from),
+        NpyData::U64(v) => fill(v, f, dims, bins, b, |x| x as f64),
+        NpyData::I64(v) => fill(v, f, dims, bins, b, |x| x as f64),
+        NpyData::F32(v) => fill(v, f, dims, bins, b, f64::from),
+        NpyData::F64(v) => fill(v, f, dims, bins, b, |x| x),
         other => {
             return Err(Error::invalid(
                 "spks",
@@ -409,6 +423,35 @@ pub fn session_recording_bins(
     path: &Path,
     index: usize,
     bins: Option<std::ops::Range<usize>>,
+) -> Result<Recording> {
+    session_recording_reusing(value, path, index, bins, Vec::new())
+}
+
+/// [`session_recording_bins`] building the spike-count tensor in `buffer`'s allocation: pass
+/// the storage of the previous session's tensor (`values.into_raw_vec_and_offset().0`) when
+/// converting many sessions in a row, so its memory is reused rather than freshly mapped.
+///
+/// ```no_run
+/// # use std::path::Path;
+/// use neuropop::io::steinmetz_npz::{session_recording_reusing, session_values};
+/// let path = Path::new("steinmetz_part0.npz");
+/// let mut spare = Vec::new();
+/// for (k, v) in session_values(path)?.iter().enumerate() {
+///     let mut rec = session_recording_reusing(v, path, k, Some(50..100), spare)?;
+///     // ... analyse rec ...
+///     spare = rec.binned.take().map(|t| t.values.into_raw_vec_and_offset().0).unwrap_or_default();
+/// }
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`session_recording_bins`].
+pub fn session_recording_reusing(
+    value: &PyValue,
+    path: &Path,
+    index: usize,
+    bins: Option<std::ops::Range<usize>>,
+    buffer: Vec<f64>,
 ) -> Result<Recording> {
     let s = Session::new(value, path, index)?;
     let mouse = s.text("mouse_name")?;
@@ -462,7 +505,7 @@ pub fn session_recording_bins(
             format!("{nb} bins"),
         ));
     }
-    let values = spks_to_tensor(spks, (nu, nt, nb), bins.clone())
+    let values = spks_to_tensor(spks, (nu, nt, nb), bins.clone(), buffer)
         .map_err(|e| Error::invalid(s.ctx("spks"), "a numeric array", e.to_string()))?;
     let centres: Vec<f64> = bins
         .map(|k| (k as f64 - ONSET_BIN as f64 + 0.5) * bin_size)
@@ -534,8 +577,11 @@ mod tests {
             fortran_order: true,
             data: NpyData::U8(fdata),
         };
-        let x = spks_to_tensor(&a, (2, 3, 4), 1..4).unwrap();
-        assert_eq!(x, spks_to_tensor(&fa, (2, 3, 4), 1..4).unwrap());
+        let x = spks_to_tensor(&a, (2, 3, 4), 1..4, Vec::new()).unwrap();
+        assert_eq!(
+            x,
+            spks_to_tensor(&fa, (2, 3, 4), 1..4, vec![7.0; 100]).unwrap()
+        );
         assert_eq!(x[[0, 2, 1]], ((3 + 2) * 4 + 1) as f64); // bin 1, trial 2, unit 1
     }
 

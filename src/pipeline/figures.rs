@@ -2,10 +2,11 @@
 //! `merge`; see `docs/figures.md`): the regional hierarchy, Shesha vs behaviour, and the
 //! odd/even split-half RDMs of example area-sessions.
 //!
-//! The tables hold everything the first two need. The example RDMs are recomputed from the
-//! data for the chosen area-sessions only, with the pipeline's own `X` and condition codes and
-//! [`split_half`]; the recomputed Shesha must equal the table's, so the figure shows exactly
-//! what was analysed.
+//! The tables hold everything the first two need. The example RDMs come from the run itself
+//! (`run` keeps every area-session's odd/even RDMs, a few kB each); `merge`, which only has
+//! the partial tables, recomputes them from the data for the chosen area-sessions with the
+//! pipeline's own `X`, condition codes and [`split_half`], and checks that the recomputed
+//! Shesha equals the table's, so the figure shows exactly what was analysed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::config::SteinmetzConfig;
-use super::steinmetz::{AreaSessionRow, SessionStatus, area_epoch, condition_codes};
+use super::steinmetz::{
+    AreaSessionRow, SessionStatus, SplitHalfRdms, condition_codes, contrast_labelled, epoch_means,
+    epoch_view,
+};
 use super::summary::{CouplingRow, GROUND_TRUTHS, RegionalRow, metric_value};
 use crate::error::{Error, Result};
 use crate::io::steinmetz_npz;
@@ -93,6 +97,9 @@ pub struct FiguresReport {
 
 /// Where each global session index's data is: `(file, index within the file)`.
 pub type SessionSources = BTreeMap<usize, (PathBuf, usize)>;
+
+/// Odd/even split-half RDMs already computed by a run, by `(session, area)`.
+pub type SplitHalfCache = BTreeMap<(usize, String), SplitHalfRdms>;
 
 /// Session sources of a run's per-session statuses.
 ///
@@ -262,7 +269,8 @@ pub struct SplitHalfExample {
     pub even: Rdm,
 }
 
-/// Recomputes the split-half RDMs of `examples` from the data (each file read once).
+/// The split-half RDMs of `examples`: from `cache` where it has them, otherwise recomputed
+/// from the data (each file read once).
 ///
 /// # Errors
 /// A session whose file is unknown or unreadable, an area missing from its session, or a
@@ -270,10 +278,20 @@ pub struct SplitHalfExample {
 pub fn split_half_examples(
     examples: &[&AreaSessionRow],
     sources: &SessionSources,
+    cache: &SplitHalfCache,
     config: &SteinmetzConfig,
 ) -> Result<Vec<SplitHalfExample>> {
+    let mut out: Vec<Option<SplitHalfExample>> = vec![None; examples.len()];
     let mut by_file: BTreeMap<&Path, Vec<(usize, usize)>> = BTreeMap::new();
     for (e, row) in examples.iter().enumerate() {
+        if let Some((odd, even)) = cache.get(&(row.session, row.area.clone())) {
+            out[e] = Some(SplitHalfExample {
+                row: (*row).clone(),
+                odd: odd.clone(),
+                even: even.clone(),
+            });
+            continue;
+        }
         let (file, k) = sources.get(&row.session).ok_or_else(|| {
             Error::missing(
                 "manifest sessions",
@@ -283,7 +301,6 @@ pub fn split_half_examples(
         })?;
         by_file.entry(file.as_path()).or_default().push((e, *k));
     }
-    let mut out: Vec<Option<SplitHalfExample>> = vec![None; examples.len()];
     for (file, wanted) in by_file {
         let values = steinmetz_npz::session_values(file)?;
         for (e, k) in wanted {
@@ -316,7 +333,7 @@ pub fn split_half_examples(
                     row.area.clone(),
                 ));
             }
-            let (_, x) = area_epoch(&rec, row.session, &idx, config)?;
+            let x = epoch_means(epoch_view(&rec, row.session, config)?, &idx);
             let (codes, pairs) = condition_codes(&rec)?;
             let r = split_half(x.view(), &codes, &SplitHalfOptions::default())?;
             let same = (r.estimate - row.shesha).abs() < 1e-9
@@ -331,26 +348,18 @@ pub fn split_half_examples(
                     r.estimate.to_string(),
                 ));
             }
-            let Some((a, b)) = r.rdms else {
+            let Some(rdms) = r.rdms else {
                 return Err(Error::invalid(
                     "split-half RDMs",
                     "the odd/even split's RDMs",
                     "none",
                 ));
             };
-            let labels: Vec<String> = r
-                .conditions
-                .iter()
-                .map(|&c| {
-                    pairs
-                        .get(c)
-                        .map_or_else(|| c.to_string(), |(l, r)| format!("L{l}/R{r}"))
-                })
-                .collect();
+            let (odd, even) = contrast_labelled(rdms, &pairs)?;
             out[e] = Some(SplitHalfExample {
                 row: row.clone(),
-                odd: a.with_labels(labels.clone())?,
-                even: b.with_labels(labels)?,
+                odd,
+                even,
             });
         }
     }
@@ -365,6 +374,7 @@ pub fn write_figures(
     regional: &[RegionalRow],
     coupling: &[CouplingRow],
     sources: &SessionSources,
+    cache: &SplitHalfCache,
     config: &SteinmetzConfig,
 ) -> FiguresReport {
     let mut report = FiguresReport::default();
@@ -430,7 +440,7 @@ pub fn write_figures(
         });
     }
     let rank = ["highest", "median", "lowest"];
-    match split_half_examples(&chosen, sources, config) {
+    match split_half_examples(&chosen, sources, cache, config) {
         Err(e) => report.failures.push(FigureFailure {
             figure: "split_half_rdms".into(),
             error: e.to_string(),

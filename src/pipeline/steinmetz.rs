@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ndarray::{Array2, Axis, s};
+use ndarray::{Array2, ArrayView3, s};
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -19,6 +19,7 @@ use super::tangling::tangling;
 use crate::data::Recording;
 use crate::error::{Error, Result};
 use crate::io::steinmetz_npz;
+use crate::rsa::rdm::Rdm;
 use crate::rsa::shesha::{
     CentroidDriftOptions, CrossValidatedRsaOptions, Folds, SplitHalfOptions,
     TemporalStabilityOptions, WhitenedSplitHalfOptions, centroid_drift, cross_validated_rsa,
@@ -164,6 +165,10 @@ pub struct RunSummary {
     pub n_failures: usize,
     /// Figures written to `figures/` (and figures that failed).
     pub figures: super::figures::FiguresReport,
+    /// The odd/even split-half RDMs of every area-session with a defined split (`run` only;
+    /// empty after `merge`), labelled by contrast pair.
+    #[serde(skip)]
+    pub split_half_rdms: super::figures::SplitHalfCache,
 }
 
 impl RunSummary {
@@ -193,14 +198,13 @@ fn nan0(v: f64) -> f64 {
     if v.is_nan() { 0.0 } else { v }
 }
 
-/// The area's epoch counts `[bin, trial, unit]` (NaN → 0) and `X` (trials × units, mean over
-/// the epoch bins), exactly as analysed. `idx` are the area's unit indices.
-pub(crate) fn area_epoch(
-    rec: &Recording,
+/// The session tensor's analysis epoch, `[bin, trial, unit]` (bins `epoch_start_bin..
+/// epoch_stop_bin` of the file, wherever they lie in the tensor).
+pub(crate) fn epoch_view<'a>(
+    rec: &'a Recording,
     session: usize,
-    idx: &[usize],
     config: &SteinmetzConfig,
-) -> Result<(ndarray::Array3<f64>, Array2<f64>)> {
+) -> Result<ArrayView3<'a, f64>> {
     let tensor = rec
         .binned
         .as_ref()
@@ -236,16 +240,60 @@ pub(crate) fn area_epoch(
             nb.to_string(),
         ));
     }
-    let nbins = (b1 - b0) as f64;
-    // epoch[t, trial, unit] for the area's units.
-    let epoch = tensor
-        .values
-        .slice(s![b0..b1, .., ..])
-        .select(Axis(2), idx)
-        .mapv(nan0);
-    let mut x = epoch.sum_axis(Axis(0));
+    Ok(tensor.values.slice(s![b0..b1, .., ..]))
+}
+
+/// `X` (trials × area units) exactly as analysed: the mean over the epoch bins of the area's
+/// counts, NaN → 0. Bins are summed in order from 0.0, as numpy's mean over the bin axis.
+/// `idx` are the area's unit indices (checked by the caller to be < the unit count).
+pub(crate) fn epoch_means(epoch: ArrayView3<f64>, idx: &[usize]) -> Array2<f64> {
+    let (nb, nt, _) = epoch.dim();
+    let p = idx.len();
+    let mut x = Array2::<f64>::zeros((nt, p));
+    for b in 0..nb {
+        for t in 0..nt {
+            let row = epoch.slice(s![b, t, ..]);
+            let mut out = x.row_mut(t);
+            // Gather straight from the session's unit row: no per-area copy of the epoch.
+            for (o, &u) in out.iter_mut().zip(idx) {
+                *o += nan0(row[u]);
+            }
+        }
+    }
+    let nbins = nb as f64;
     x.mapv_inplace(|v| nan0(v / nbins));
-    Ok((epoch, x))
+    x
+}
+
+/// The mean time course (`bins × area units`, NaN counts → 0) of every condition with at
+/// least two trials, in condition-code order: the trajectories whose tangling is reported.
+pub(crate) fn condition_time_courses(
+    epoch: ArrayView3<f64>,
+    idx: &[usize],
+    codes: &[usize],
+) -> Vec<Array2<f64>> {
+    let nb = epoch.dim().0;
+    let n_codes = codes.iter().copied().max().map_or(0, |m| m + 1);
+    let mut by = vec![Vec::new(); n_codes];
+    for (t, &c) in codes.iter().enumerate() {
+        by[c].push(t);
+    }
+    by.iter()
+        .filter(|t| t.len() >= 2)
+        .map(|trials| {
+            let mut m = Array2::<f64>::zeros((nb, idx.len()));
+            for b in 0..nb {
+                let mut out = m.row_mut(b);
+                for &t in trials {
+                    let row = epoch.slice(s![b, t, ..]);
+                    for (o, &u) in out.iter_mut().zip(idx) {
+                        *o += nan0(row[u]);
+                    }
+                }
+            }
+            m / trials.len() as f64
+        })
+        .collect()
 }
 
 /// Per-trial condition codes and the `(contrast_left, contrast_right)` pair of each code.
@@ -275,18 +323,46 @@ pub(crate) fn condition_codes(rec: &Recording) -> Result<ConditionCodes> {
     Ok((codes, pairs))
 }
 
-/// Computes the row of one area of one session. `idx` are the area's unit indices.
+/// The odd/even split-half RDMs of one area-session, labelled `L<contrast_left>/R<contrast_right>`.
+pub(crate) type SplitHalfRdms = (Rdm, Rdm);
+
+/// Labels the split-half RDMs (labelled by condition code) with their contrast pairs.
+pub(crate) fn contrast_labelled(
+    rdms: SplitHalfRdms,
+    pairs: &[(f64, f64)],
+) -> Result<SplitHalfRdms> {
+    let relabel = |r: Rdm| -> Result<Rdm> {
+        let labels: Vec<String> = r
+            .labels()
+            .unwrap_or_default()
+            .iter()
+            .map(
+                |c| match c.parse::<usize>().ok().and_then(|c| pairs.get(c)) {
+                    Some((l, r)) => format!("L{l}/R{r}"),
+                    None => c.clone(),
+                },
+            )
+            .collect();
+        r.with_labels(labels)
+    };
+    Ok((relabel(rdms.0)?, relabel(rdms.1)?))
+}
+
+/// Computes the row of one area of one session (and its labelled split-half RDMs, kept for the
+/// figures). `idx` are the area's unit indices.
+#[allow(clippy::too_many_arguments)]
 fn area_row(
     rec: &Recording,
     session: usize,
     area: &str,
     idx: &[usize],
     codes: &[usize],
+    pairs: &[(f64, f64)],
     correct: &[f64],
     config: &SteinmetzConfig,
-) -> Result<AreaSessionRow> {
-    let (epoch, x) = area_epoch(rec, session, idx, config)?;
-    let (b0, b1) = (config.epoch_start_bin, config.epoch_stop_bin);
+) -> Result<(AreaSessionRow, Option<SplitHalfRdms>)> {
+    let epoch = epoch_view(rec, session, config)?;
+    let x = epoch_means(epoch, idx);
     let n = x.nrows();
     let xv = x.view();
 
@@ -321,22 +397,7 @@ fn area_row(
     let tert = tertile_stability(xv)?;
 
     // Tangling: conditions with >= 2 trials, trial-mean time courses over the epoch.
-    let n_codes = codes.iter().copied().max().map_or(0, |m| m + 1);
-    let mut by = vec![Vec::new(); n_codes];
-    for (t, &c) in codes.iter().enumerate() {
-        by[c].push(t);
-    }
-    let trajs: Vec<Array2<f64>> = by
-        .iter()
-        .filter(|t| t.len() >= 2)
-        .map(|trials| {
-            let mut m = Array2::<f64>::zeros((b1 - b0, idx.len()));
-            for &t in trials {
-                m += &epoch.slice(s![.., t, ..]);
-            }
-            m / trials.len() as f64
-        })
-        .collect();
+    let trajs = condition_time_courses(epoch, idx, codes);
     let tangle = if trajs.len() < 3 {
         f64::NAN
     } else {
@@ -364,7 +425,12 @@ fn area_row(
     let acc_early = mean(&correct[..mid]);
     let acc_late = mean(&correct[mid..]);
     let fin = |v: f64| if v.is_finite() { v } else { f64::NAN };
-    Ok(AreaSessionRow {
+    let rdms = sh
+        .rdms
+        .clone()
+        .map(|r| contrast_labelled(r, pairs))
+        .transpose()?;
+    let row = AreaSessionRow {
         session,
         area: area.to_string(),
         region_coarse: config.region_of(area).to_string(),
@@ -387,18 +453,22 @@ fn area_row(
         acc_late,
         acc_change: acc_late - acc_early,
         mean_accuracy: mean(correct),
-    })
+    };
+    Ok((row, rdms))
 }
+
+/// One analysed session: its rows (with their split-half RDMs) and skipped areas.
+type SessionResult = (Vec<(AreaSessionRow, Option<SplitHalfRdms>)>, Vec<Skip>);
 
 /// Analyses one session: its rows and skipped areas.
 fn analyse_session(
     rec: &Recording,
     session: usize,
     config: &SteinmetzConfig,
-) -> Result<(Vec<AreaSessionRow>, Vec<Skip>)> {
+) -> Result<SessionResult> {
     let n = rec.trials.n_trials();
     let fb = rec.trials.f64("feedback_type")?;
-    let (codes, _) = condition_codes(rec)?;
+    let (codes, pairs) = condition_codes(rec)?;
     let correct: Vec<f64> = fb
         .iter()
         .map(|&f| if f == 1.0 { 1.0 } else { 0.0 })
@@ -421,9 +491,9 @@ fn analyse_session(
             jobs.push((*area, idx));
         }
     }
-    let rows: Vec<AreaSessionRow> = jobs
+    let rows = jobs
         .par_iter()
-        .map(|(area, idx)| area_row(rec, session, area, idx, &codes, &correct, config))
+        .map(|(area, idx)| area_row(rec, session, area, idx, &codes, &pairs, &correct, config))
         .collect::<Result<Vec<_>>>()?;
     Ok((rows, skipped))
 }
@@ -720,31 +790,32 @@ fn run_inner(
     let progress = crate::progress::Progress::new("steinmetz", run_opts.quiet);
     let mut bar = progress.stage("sessions", 0);
     let mut stages: BTreeMap<String, f64> = BTreeMap::new();
-    let t = Instant::now();
+    // Inputs are hashed on their own thread while the sessions are read and analysed: the
+    // reader is single-threaded, so the hash mostly runs on otherwise idle time.
+    let hasher = {
+        let files = files.to_vec();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let hashes: Vec<Result<(u64, String)>> = files.iter().map(|p| sha256_file(p)).collect();
+            (hashes, t.elapsed().as_secs_f64())
+        })
+    };
     let mut inputs: Vec<InputFile> = files
         .iter()
-        .map(|p| match sha256_file(p) {
-            Ok((size, h)) => InputFile {
-                path: p.clone(),
-                size_bytes: Some(size),
-                sha256: Some(h),
-                n_sessions: None,
-                error: None,
-            },
-            Err(e) => InputFile {
-                path: p.clone(),
-                size_bytes: None,
-                sha256: None,
-                n_sessions: None,
-                error: Some(e.to_string()),
-            },
+        .map(|p| InputFile {
+            path: p.clone(),
+            size_bytes: None,
+            sha256: None,
+            n_sessions: None,
+            error: None,
         })
         .collect();
-    stages.insert("hash_inputs_s".into(), t.elapsed().as_secs_f64());
 
     let mut t_load = 0.0;
     let mut t_analyse = 0.0;
     let mut rows = Vec::new();
+    let mut split_half_rdms = super::figures::SplitHalfCache::new();
+    let mut spare: Vec<f64> = Vec::new();
     let mut skipped = Vec::new();
     let mut sessions = Vec::new();
     let mut n_failures = 0;
@@ -781,12 +852,14 @@ fn run_inner(
                 continue;
             }
             let t = Instant::now();
-            // Only the analysis epoch is converted to f64: the pipeline reads nothing else.
-            let rec = steinmetz_npz::session_recording_bins(
+            // Only the analysis epoch is converted to f64: the pipeline reads nothing else. The
+            // previous session's tensor storage is reused (no fresh pages to map and zero).
+            let rec = steinmetz_npz::session_recording_reusing(
                 v,
                 path,
                 k,
                 Some(config.epoch_start_bin..config.epoch_stop_bin),
+                std::mem::take(&mut spare),
             );
             t_load += t.elapsed().as_secs_f64();
             let mut status = SessionStatus {
@@ -803,7 +876,7 @@ fn run_inner(
                     status.status = "failed".into();
                     status.detail = Some(e.to_string());
                 }
-                Ok(rec) => {
+                Ok(mut rec) => {
                     status.id = Some(rec.info.id.clone());
                     let n = rec.trials.n_trials();
                     if n < config.min_trials {
@@ -819,7 +892,12 @@ fn run_inner(
                         let t = Instant::now();
                         match analyse_session(&rec, session, config) {
                             Ok((r, s)) => {
-                                rows.extend(r);
+                                for (row, rdms) in r {
+                                    if let Some(rdms) = rdms {
+                                        split_half_rdms.insert((session, row.area.clone()), rdms);
+                                    }
+                                    rows.push(row);
+                                }
                                 skipped.extend(s);
                             }
                             Err(e) => {
@@ -829,6 +907,9 @@ fn run_inner(
                             }
                         }
                         t_analyse += t.elapsed().as_secs_f64();
+                    }
+                    if let Some(tensor) = rec.binned.take() {
+                        spare = tensor.values.into_raw_vec_and_offset().0;
                     }
                 }
             }
@@ -847,6 +928,33 @@ fn run_inner(
         }
     }
     bar.finish();
+    let t = Instant::now();
+    match hasher.join() {
+        Ok((hashes, t_hash)) => {
+            for (input, h) in inputs.iter_mut().zip(hashes) {
+                match h {
+                    Ok((size, hex)) => {
+                        input.size_bytes = Some(size);
+                        input.sha256 = Some(hex);
+                    }
+                    // A file that could not be hashed was also reported by the reader unless
+                    // it changed in between; keep the first error.
+                    Err(e) => {
+                        input.error.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            }
+            stages.insert("hash_inputs_s".into(), t_hash);
+        }
+        Err(_) => {
+            for input in &mut inputs {
+                input
+                    .error
+                    .get_or_insert_with(|| "hashing thread panicked".into());
+            }
+        }
+    }
+    stages.insert("hash_wait_s".into(), t.elapsed().as_secs_f64());
     stages.insert("load_s".into(), t_load);
     stages.insert("analyse_s".into(), t_analyse);
 
@@ -860,7 +968,15 @@ fn run_inner(
     stages.insert("write_tables_s".into(), t.elapsed().as_secs_f64());
     let t = Instant::now();
     let sources = super::figures::sources_from_statuses(&sessions);
-    let figures = super::figures::write_figures(out, &rows, &regional, &coupling, &sources, config);
+    let figures = super::figures::write_figures(
+        out,
+        &rows,
+        &regional,
+        &coupling,
+        &sources,
+        &split_half_rdms,
+        config,
+    );
     for f in &figures.failures {
         progress.log(&format!("figure {} not written: {}", f.figure, f.error));
     }
@@ -900,6 +1016,7 @@ fn run_inner(
         coupling,
         n_failures,
         figures,
+        split_half_rdms,
     })
 }
 
@@ -967,7 +1084,15 @@ pub fn merge(
     for p in &parts {
         sources.extend(super::figures::sources_from_manifest(&p["manifest"]));
     }
-    let figures = super::figures::write_figures(out, &rows, &regional, &coupling, &sources, config);
+    let figures = super::figures::write_figures(
+        out,
+        &rows,
+        &regional,
+        &coupling,
+        &sources,
+        &super::figures::SplitHalfCache::new(),
+        config,
+    );
     let n_failures: usize = parts
         .iter()
         .filter_map(|p| p["manifest"]["n_failures"].as_u64())
@@ -994,5 +1119,6 @@ pub fn merge(
         coupling,
         n_failures,
         figures,
+        split_half_rdms: super::figures::SplitHalfCache::new(),
     })
 }
