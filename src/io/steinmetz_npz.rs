@@ -337,8 +337,12 @@ fn spks_to_tensor(
         use ndarray::Axis;
         use rayon::prelude::*;
         let nbins = bins.len();
-        buffer.clear();
-        buffer.resize(nbins * nt * nu, 0.0);
+        // Every element is written below, so reused storage is not cleared first.
+        let n = nbins * nt * nu;
+        if buffer.len() < n {
+            buffer.resize(n, 0.0);
+        }
+        buffer.truncate(n);
         let mut out = Array3::from_shape_vec((nbins, nt, nu), buffer)
             .expect("buffer sized to the shape above");
         let index = |u: usize, t: usize, b: usize| {

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::config::SteinmetzConfig;
 use super::steinmetz::{
-    AreaSessionRow, SessionStatus, SplitHalfRdms, condition_codes, contrast_labelled, epoch_means,
-    epoch_view,
+    AreaSessionRow, SessionStatus, SplitHalfRdms, columns, condition_codes, contrast_labelled,
+    epoch_means, epoch_view,
 };
 use super::summary::{CouplingRow, GROUND_TRUTHS, RegionalRow, metric_value};
 use crate::error::{Error, Result};
@@ -333,7 +333,7 @@ pub fn split_half_examples(
                     row.area.clone(),
                 ));
             }
-            let x = epoch_means(epoch_view(&rec, row.session, config)?, &idx);
+            let x = columns(&epoch_means(epoch_view(&rec, row.session, config)?), &idx);
             let (codes, pairs) = condition_codes(&rec)?;
             let r = split_half(x.view(), &codes, &SplitHalfOptions::default())?;
             let same = (r.estimate - row.shesha).abs() < 1e-9

@@ -243,21 +243,17 @@ pub(crate) fn epoch_view<'a>(
     Ok(tensor.values.slice(s![b0..b1, .., ..]))
 }
 
-/// `X` (trials × area units) exactly as analysed: the mean over the epoch bins of the area's
-/// counts, NaN → 0. Bins are summed in order from 0.0, as numpy's mean over the bin axis.
-/// `idx` are the area's unit indices (checked by the caller to be < the unit count).
-pub(crate) fn epoch_means(epoch: ArrayView3<f64>, idx: &[usize]) -> Array2<f64> {
-    let (nb, nt, _) = epoch.dim();
-    let p = idx.len();
-    let mut x = Array2::<f64>::zeros((nt, p));
+/// `X` (trials × units, every unit of the session) exactly as analysed: the mean over the
+/// epoch bins of the counts, NaN → 0. Bins are summed in order from 0.0, as numpy's mean over
+/// the bin axis; whole unit rows are added at a time, so one streaming pass serves all areas
+/// (an area's `X` is its columns).
+pub(crate) fn epoch_means(epoch: ArrayView3<f64>) -> Array2<f64> {
+    let (nb, nt, nu) = epoch.dim();
+    let mut x = Array2::<f64>::zeros((nt, nu));
     for b in 0..nb {
         for t in 0..nt {
-            let row = epoch.slice(s![b, t, ..]);
-            let mut out = x.row_mut(t);
-            // Gather straight from the session's unit row: no per-area copy of the epoch.
-            for (o, &u) in out.iter_mut().zip(idx) {
-                *o += nan0(row[u]);
-            }
+            x.row_mut(t)
+                .zip_mut_with(&epoch.slice(s![b, t, ..]), |o, &v| *o += nan0(v));
         }
     }
     let nbins = nb as f64;
@@ -265,14 +261,17 @@ pub(crate) fn epoch_means(epoch: ArrayView3<f64>, idx: &[usize]) -> Array2<f64> 
     x
 }
 
-/// The mean time course (`bins × area units`, NaN counts → 0) of every condition with at
-/// least two trials, in condition-code order: the trajectories whose tangling is reported.
-pub(crate) fn condition_time_courses(
-    epoch: ArrayView3<f64>,
-    idx: &[usize],
-    codes: &[usize],
-) -> Vec<Array2<f64>> {
-    let nb = epoch.dim().0;
+/// Columns `idx` of `m`, in row-major order (`select` would build them column-major, and the
+/// estimators' row reductions must see the same layout whichever way `X` was gathered).
+pub(crate) fn columns(m: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
+    Array2::from_shape_fn((m.nrows(), idx.len()), |(r, j)| m[[r, idx[j]]])
+}
+
+/// The mean time course (`bins × units`, NaN counts → 0, every unit of the session) of every
+/// condition with at least two trials, in condition-code order: the trajectories whose
+/// tangling is reported (an area's are their columns).
+pub(crate) fn condition_time_courses(epoch: ArrayView3<f64>, codes: &[usize]) -> Vec<Array2<f64>> {
+    let (nb, _, nu) = epoch.dim();
     let n_codes = codes.iter().copied().max().map_or(0, |m| m + 1);
     let mut by = vec![Vec::new(); n_codes];
     for (t, &c) in codes.iter().enumerate() {
@@ -281,14 +280,11 @@ pub(crate) fn condition_time_courses(
     by.iter()
         .filter(|t| t.len() >= 2)
         .map(|trials| {
-            let mut m = Array2::<f64>::zeros((nb, idx.len()));
+            let mut m = Array2::<f64>::zeros((nb, nu));
             for b in 0..nb {
                 let mut out = m.row_mut(b);
                 for &t in trials {
-                    let row = epoch.slice(s![b, t, ..]);
-                    for (o, &u) in out.iter_mut().zip(idx) {
-                        *o += nan0(row[u]);
-                    }
+                    out.zip_mut_with(&epoch.slice(s![b, t, ..]), |o, &v| *o += nan0(v));
                 }
             }
             m / trials.len() as f64
@@ -352,17 +348,16 @@ pub(crate) fn contrast_labelled(
 /// figures). `idx` are the area's unit indices.
 #[allow(clippy::too_many_arguments)]
 fn area_row(
-    rec: &Recording,
     session: usize,
     area: &str,
     idx: &[usize],
     codes: &[usize],
     pairs: &[(f64, f64)],
     correct: &[f64],
+    (session_x, session_courses): (&Array2<f64>, &[Array2<f64>]),
     config: &SteinmetzConfig,
 ) -> Result<(AreaSessionRow, Option<SplitHalfRdms>)> {
-    let epoch = epoch_view(rec, session, config)?;
-    let x = epoch_means(epoch, idx);
+    let x = columns(session_x, idx);
     let n = x.nrows();
     let xv = x.view();
 
@@ -397,7 +392,7 @@ fn area_row(
     let tert = tertile_stability(xv)?;
 
     // Tangling: conditions with >= 2 trials, trial-mean time courses over the epoch.
-    let trajs = condition_time_courses(epoch, idx, codes);
+    let trajs: Vec<Array2<f64>> = session_courses.iter().map(|m| columns(m, idx)).collect();
     let tangle = if trajs.len() < 3 {
         f64::NAN
     } else {
@@ -491,9 +486,25 @@ fn analyse_session(
             jobs.push((*area, idx));
         }
     }
+    let epoch = epoch_view(rec, session, config)?;
+    let (x, courses) = rayon::join(
+        || epoch_means(epoch),
+        || condition_time_courses(epoch, &codes),
+    );
     let rows = jobs
         .par_iter()
-        .map(|(area, idx)| area_row(rec, session, area, idx, &codes, &pairs, &correct, config))
+        .map(|(area, idx)| {
+            area_row(
+                session,
+                area,
+                idx,
+                &codes,
+                &pairs,
+                &correct,
+                (&x, &courses),
+                config,
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok((rows, skipped))
 }

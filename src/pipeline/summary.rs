@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::config::SteinmetzConfig;
 use super::steinmetz::AreaSessionRow;
 use crate::error::Result;
-use crate::stats::bootstrap::{BootstrapOptions, bootstrap};
+use crate::stats::bootstrap::{BootstrapOptions, bootstrap, spearman_bootstrap};
 use crate::stats::correlation::spearman;
 use crate::stats::rng::derive_seed;
 
@@ -155,11 +155,7 @@ pub fn coupling(rows: &[AreaSessionRow], config: &SteinmetzConfig) -> Result<Vec
             let c = spearman(&x, &y)?;
             let mut opts = boot_opts(config, &format!("steinmetz/coupling/{gt}/{metric}"));
             opts.min_finite = config.min_finite_bootstraps;
-            let b = bootstrap(x.len(), &opts, |idx| {
-                let xs: Vec<f64> = idx.iter().map(|&i| x[i]).collect();
-                let ys: Vec<f64> = idx.iter().map(|&i| y[i]).collect();
-                spearman(&xs, &ys).map_or(f64::NAN, |c| c.value)
-            })?;
+            let b = spearman_bootstrap(&x, &y, &opts)?;
             out.push(CouplingRow {
                 ground_truth: gt.to_string(),
                 metric: metric.to_string(),

@@ -78,7 +78,7 @@ const RADIX_MIN: usize = 1 << 16;
 /// An integer whose unsigned order is the numeric order of the (non-NaN) float; −0.0 and +0.0
 /// map to the same key (scipy ranks them as ties).
 #[inline]
-fn order_key(v: f64) -> u64 {
+pub(crate) fn order_key(v: f64) -> u64 {
     let v = if v == 0.0 { 0.0 } else { v };
     let bits = v.to_bits();
     if bits >> 63 == 1 {
