@@ -37,6 +37,113 @@ const MAX_HEADER_DEPTH: usize = 16;
 /// The `.npy` magic string.
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
+/// `uint8` element storage: owned bytes, or a read-only window of a memory-mapped `.npz`
+/// member. Large uint8 arrays (the Steinmetz spike counts) read through
+/// [`npz::read_member_mapped`](crate::io::npz::read_member_mapped) are windows of the map, so
+/// they are never copied; everything else is owned. Reads go through `Deref<Target = [u8]>`;
+/// [`U8Buffer::to_mut`] copies a window into owned storage first.
+///
+/// ```
+/// use neuropop::io::npy::U8Buffer;
+/// let mut b = U8Buffer::from(vec![1u8, 2, 3]);
+/// assert_eq!(&b[..], &[1, 2, 3]);
+/// b.to_mut().push(4);
+/// assert_eq!(b.len(), 4);
+/// assert!(!b.is_mapped());
+/// ```
+#[derive(Clone)]
+pub struct U8Buffer(U8Repr);
+
+#[derive(Clone)]
+enum U8Repr {
+    Owned(Vec<u8>),
+    Mapped {
+        map: std::sync::Arc<memmap2::Mmap>,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl U8Buffer {
+    /// A window of `map`; the caller has checked `start + len <= map.len()`.
+    pub(crate) fn mapped(map: std::sync::Arc<memmap2::Mmap>, start: usize, len: usize) -> Self {
+        debug_assert!(start + len <= map.len());
+        U8Buffer(U8Repr::Mapped { map, start, len })
+    }
+
+    /// Whether the bytes are a window of a memory-mapped file.
+    ///
+    /// ```
+    /// assert!(!neuropop::io::npy::U8Buffer::from(vec![0u8]).is_mapped());
+    /// ```
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.0, U8Repr::Mapped { .. })
+    }
+
+    /// The bytes as an owned, growable vector (a mapped window is copied first).
+    ///
+    /// ```
+    /// let mut b = neuropop::io::npy::U8Buffer::from(vec![7u8]);
+    /// b.to_mut()[0] = 8;
+    /// assert_eq!(b[0], 8);
+    /// ```
+    pub fn to_mut(&mut self) -> &mut Vec<u8> {
+        if let U8Repr::Mapped { .. } = self.0 {
+            self.0 = U8Repr::Owned(self.to_vec());
+        }
+        match &mut self.0 {
+            U8Repr::Owned(v) => v,
+            U8Repr::Mapped { .. } => unreachable!("converted to owned just above"),
+        }
+    }
+
+    /// The bytes as an owned vector (no copy when already owned).
+    ///
+    /// ```
+    /// assert_eq!(neuropop::io::npy::U8Buffer::from(vec![1u8]).into_vec(), vec![1]);
+    /// ```
+    pub fn into_vec(self) -> Vec<u8> {
+        match self.0 {
+            U8Repr::Owned(v) => v,
+            U8Repr::Mapped { map, start, len } => map[start..start + len].to_vec(),
+        }
+    }
+}
+
+impl std::ops::Deref for U8Buffer {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            U8Repr::Owned(v) => v,
+            U8Repr::Mapped { map, start, len } => &map[*start..*start + *len],
+        }
+    }
+}
+
+impl From<Vec<u8>> for U8Buffer {
+    fn from(v: Vec<u8>) -> Self {
+        U8Buffer(U8Repr::Owned(v))
+    }
+}
+
+impl FromIterator<u8> for U8Buffer {
+    fn from_iter<I: IntoIterator<Item = u8>>(iter: I) -> Self {
+        U8Buffer::from(iter.into_iter().collect::<Vec<u8>>())
+    }
+}
+
+impl PartialEq for U8Buffer {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl std::fmt::Debug for U8Buffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self[..].fmt(f)
+    }
+}
+
 /// The typed, owned element storage of an [`NdArray`], one variant per supported dtype.
 ///
 /// Elements are stored in the array's storage order (see [`NdArray::fortran_order`]).
@@ -51,8 +158,8 @@ const MAGIC: &[u8; 6] = b"\x93NUMPY";
 pub enum NpyData {
     /// `|b1` booleans.
     Bool(Vec<bool>),
-    /// `|u1`.
-    U8(Vec<u8>),
+    /// `|u1` (owned, or a window of a memory-mapped npz member).
+    U8(U8Buffer),
     /// `|i1`.
     I8(Vec<i8>),
     /// `<u2` / `>u2`.
@@ -152,7 +259,7 @@ impl NpyData {
         }
         match self {
             NpyData::Bool(v) => grow!(v),
-            NpyData::U8(v) => grow!(v),
+            NpyData::U8(v) => grow!(v.to_mut()),
             NpyData::I8(v) => grow!(v),
             NpyData::U16(v) => grow!(v),
             NpyData::I16(v) => grow!(v),
@@ -247,7 +354,7 @@ impl NdArray {
     ///
     /// ```
     /// use neuropop::io::npy::{NdArray, NpyData};
-    /// assert_eq!(NdArray::new(vec![1], NpyData::U8(vec![1]))?.dtype_name(), "uint8");
+    /// assert_eq!(NdArray::new(vec![1], NpyData::U8(vec![1].into()))?.dtype_name(), "uint8");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn dtype_name(&self) -> &'static str {
@@ -594,7 +701,7 @@ impl DType {
     pub(crate) fn empty_data(&self) -> NpyData {
         match self.kind {
             Kind::Bool => NpyData::Bool(Vec::new()),
-            Kind::U8 => NpyData::U8(Vec::new()),
+            Kind::U8 => NpyData::U8(Vec::new().into()),
             Kind::I8 => NpyData::I8(Vec::new()),
             Kind::U16 => NpyData::U16(Vec::new()),
             Kind::I16 => NpyData::I16(Vec::new()),
@@ -645,7 +752,7 @@ pub(crate) fn append_decoded(
     match (dtype.kind, out) {
         // numpy treats any non-zero byte as True.
         (Kind::Bool, NpyData::Bool(v)) => v.extend(bytes.iter().map(|&b| b != 0)),
-        (Kind::U8, NpyData::U8(v)) => v.extend_from_slice(bytes),
+        (Kind::U8, NpyData::U8(v)) => v.to_mut().extend_from_slice(bytes),
         (Kind::I8, NpyData::I8(v)) => v.extend(bytes.iter().map(|&b| i8::from_ne_bytes([b]))),
         (Kind::U16, NpyData::U16(v)) => numbers!(v, u16, 2),
         (Kind::I16, NpyData::I16(v)) => numbers!(v, i16, 2),
@@ -1114,6 +1221,36 @@ pub fn parse_npy<R: Read>(
     path: &Path,
     location: &str,
 ) -> Result<NdArray> {
+    parse_npy_from(reader, total_len, path, location, None)
+}
+
+/// [`parse_npy`] of the `len` bytes of `map` from `start` (an uncompressed npz member): an
+/// object array's pickle is decoded from the map, so its large uint8 buffers stay windows of
+/// it (see [`U8Buffer`]).
+pub(crate) fn parse_npy_mapped(
+    map: &std::sync::Arc<memmap2::Mmap>,
+    start: usize,
+    len: usize,
+    path: &Path,
+    location: &str,
+) -> Result<NdArray> {
+    let bytes = &map[start..start + len];
+    parse_npy_from(
+        std::io::Cursor::new(bytes),
+        Some(len as u64),
+        path,
+        location,
+        Some((map, start)),
+    )
+}
+
+fn parse_npy_from<R: Read>(
+    reader: R,
+    total_len: Option<u64>,
+    path: &Path,
+    location: &str,
+    mapped: Option<(&std::sync::Arc<memmap2::Mmap>, usize)>,
+) -> Result<NdArray> {
     let mut reader = reader;
     let fmt = |offset: u64, msg: String| Error::format(path, at(location, offset), msg);
     let io_fmt = |offset: u64, what: &str, e: std::io::Error| {
@@ -1229,7 +1366,15 @@ pub fn parse_npy<R: Read>(
     })?;
 
     if dtype.kind == Kind::Object {
-        return read_object_array(reader, &header, count, path, location, data_start);
+        let stream_len = total_len.map(|t| t.saturating_sub(data_start));
+        let value = match (mapped, stream_len) {
+            (Some((map, member_start)), Some(n)) => {
+                let from = member_start + data_start as usize;
+                pickle::unpickle_mapped(map, from, from + n as usize, path, location)?
+            }
+            _ => pickle::unpickle_bounded(reader, stream_len, path, location)?,
+        };
+        return object_array(value, &header, count, path, location, data_start);
     }
 
     let needed = count * dtype.itemsize as u128;
@@ -1292,15 +1437,15 @@ pub fn parse_npy<R: Read>(
 }
 
 /// Object arrays: the data section is a pickle of the whole ndarray.
-fn read_object_array<R: Read>(
-    reader: R,
+/// The array an object member's pickle decoded to, checked against the npy header.
+fn object_array(
+    value: PyValue,
     header: &Header,
     count: u128,
     path: &Path,
     location: &str,
     data_start: u64,
 ) -> Result<NdArray> {
-    let value = pickle::unpickle_located(reader, path, location)?;
     match value {
         PyValue::Array(array) if array.shape == header.shape => Ok(array),
         PyValue::Array(array) => Err(Error::format(
@@ -1485,8 +1630,9 @@ mod tests {
             let NpyData::U8(v) = &a.data else {
                 panic!("not u8")
             };
+            let v = v.clone().into_vec();
             assert_eq!(v.capacity(), n, "an honest array is allocated exactly");
-            assert!(v == &data);
+            assert!(v == data);
         }
         Ok(())
     }

@@ -97,6 +97,77 @@ pub fn read_member(path: &Path, name: &str) -> Result<NdArray> {
     read_member_from(&mut archive, path, name)
 }
 
+/// [`read_member`] through a memory map of the archive: when the member is stored
+/// uncompressed (`numpy.savez`), an object member's large uint8 buffers (the Steinmetz
+/// `spks`) become windows of the map instead of copies, and the member's CRC-32 is checked
+/// over the mapped bytes. Compressed members are read as by [`read_member`].
+///
+/// The map stays alive as long as any array refers to it. As with every memory-mapped read
+/// (numpy's `mmap_mode` included), truncating the file while it is in use is not supported.
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("a.npz");
+/// # let npy_path = dir.path().join("x.npy");
+/// # neuropop::io::npy::write_npy_f64(&npy_path, &ndarray::arr1(&[1.0, 2.0]).into_dyn())?;
+/// # let bytes = std::fs::read(&npy_path)?;
+/// # let mut w = zip::ZipWriter::new(std::fs::File::create(&path)?);
+/// # let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+/// # w.start_file("x.npy", opts)?;
+/// # std::io::Write::write_all(&mut w, &bytes)?;
+/// # w.finish()?;
+/// let a = neuropop::io::npz::read_member_mapped(&path, "x")?;
+/// assert_eq!(a, neuropop::io::npz::read_member(&path, "x")?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`read_member`], and a CRC mismatch of a stored member.
+pub fn read_member_mapped(path: &Path, name: &str) -> Result<NdArray> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // SAFETY: the map is only read. Another process truncating or rewriting the file while
+    // it is mapped is outside what this reader supports (documented above).
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let map = std::sync::Arc::new(map);
+    let (member, start, len, crc) = {
+        let mut archive = ZipArchive::new(std::io::Cursor::new(&map[..]))
+            .map_err(|e| zip_error(path, "zip archive", e))?;
+        let member = member_name(&archive, path, name)?;
+        let file = archive
+            .by_name(&member)
+            .map_err(|e| zip_error(path, &member, e))?;
+        if file.compression() != zip::CompressionMethod::Stored
+            || file.size() != file.compressed_size()
+        {
+            drop(file);
+            return read_member_from(&mut archive, path, name);
+        }
+        (member.clone(), file.data_start(), file.size(), file.crc32())
+    };
+    let (start, len) = match (usize::try_from(start), usize::try_from(len)) {
+        (Ok(s), Ok(l)) if s.checked_add(l).is_some_and(|e| e <= map.len()) => (s, l),
+        _ => {
+            return Err(Error::format(
+                path,
+                member,
+                format!(
+                    "member data {start} + {len} bytes lies outside the {}-byte file",
+                    map.len()
+                ),
+            ));
+        }
+    };
+    let found = crc32fast::hash(&map[start..start + len]);
+    if found != crc {
+        return Err(Error::format(
+            path,
+            member,
+            format!("CRC-32 mismatch: archive says {crc:08x}, data has {found:08x}"),
+        ));
+    }
+    crate::io::npy::parse_npy_mapped(&map, start, len, path, &member)
+}
+
 /// Reads every array of an `.npz` archive, in archive order, named as by [`list_members`].
 ///
 /// ```
@@ -153,29 +224,28 @@ fn read_all_archive<R: Read + Seek>(
     Ok(out)
 }
 
-fn read_member_from<R: Read + Seek>(
-    archive: &mut ZipArchive<R>,
-    path: &Path,
-    name: &str,
-) -> Result<NdArray> {
+/// The archive name of member `name`: numpy looks it up with ".npy" appended first, then as
+/// given.
+fn member_name<R: Read + Seek>(archive: &ZipArchive<R>, path: &Path, name: &str) -> Result<String> {
     let with_suffix = format!("{name}.npy");
-    // numpy looks the name up with ".npy" appended first, then as given.
     let candidates: Vec<&str> = if name.ends_with(".npy") {
         vec![name]
     } else {
         vec![&with_suffix, name]
     };
-    let Some(member) = candidates
+    candidates
         .into_iter()
         .find(|c| archive.index_for_name(c).is_some())
-    else {
-        return Err(Error::missing(
-            path.display().to_string(),
-            "npz member",
-            name,
-        ));
-    };
-    let member = member.to_string();
+        .map(str::to_string)
+        .ok_or_else(|| Error::missing(path.display().to_string(), "npz member", name))
+}
+
+fn read_member_from<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    path: &Path,
+    name: &str,
+) -> Result<NdArray> {
+    let member = member_name(archive, path, name)?;
     let file = archive
         .by_name(&member)
         .map_err(|e| zip_error(path, &member, e))?;
@@ -200,6 +270,61 @@ mod tests {
         "savez.npz",
         "savez_compressed.npz",
     ];
+
+    #[test]
+    fn mapped_reads_equal_streamed_reads() -> TestResult {
+        for name in ARCHIVES {
+            let path = fixture(name);
+            for member in list_members(&path)? {
+                let mapped = read_member_mapped(&path, &member)?;
+                assert_eq!(mapped, read_member(&path, &member)?, "{name} {member}");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn mapped_large_u8_buffers_are_windows_and_crc_is_checked() -> TestResult {
+        // An object array holding a 100 kB uint8 array, stored uncompressed as numpy.savez does.
+        let dir = tempfile::tempdir()?;
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let inner = NdArray::new(vec![100_000], NpyData::U8(data.clone().into()))?;
+        let deflated = dir.path().join("deflated.npz");
+        crate::io::pickle_write::write_object_npz(&deflated, "dat", vec![PyValue::Array(inner)])?;
+        let mut bytes = Vec::new();
+        ZipArchive::new(File::open(&deflated)?)?
+            .by_name("dat.npy")?
+            .read_to_end(&mut bytes)?;
+        let path = dir.path().join("a.npz");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&path)?);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("dat.npy", opts)?;
+        std::io::Write::write_all(&mut w, &bytes)?;
+        w.finish()?;
+        let a = read_member_mapped(&path, "dat")?;
+        let NpyData::Object(items) = &a.data else {
+            panic!("not an object array")
+        };
+        let Some(PyValue::Array(inner)) = items.first() else {
+            panic!("no inner array")
+        };
+        let NpyData::U8(buf) = &inner.data else {
+            panic!("not uint8")
+        };
+        assert!(buf.is_mapped());
+        assert_eq!(&buf[..], &data[..]);
+        drop(a);
+        // Flip one byte of the payload: the CRC check names the member.
+        let mut raw = std::fs::read(&path)?;
+        let at = raw.len() / 2;
+        raw[at] ^= 0xff;
+        std::fs::write(&path, &raw)?;
+        let e = read_member_mapped(&path, "dat").expect_err("corrupt member");
+        assert!(e.to_string().contains("CRC-32 mismatch"), "{e}");
+        assert!(e.to_string().contains("dat.npy"), "{e}");
+        Ok(())
+    }
 
     #[test]
     fn every_npz_fixture_matches_numpy() -> TestResult {

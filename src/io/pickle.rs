@@ -33,9 +33,10 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::io::npy::{self, CHUNK, DType, Kind, NdArray, NpyData};
+use crate::io::npy::{self, CHUNK, DType, Kind, NdArray, NpyData, U8Buffer};
 
 /// Largest single payload (string, bytes) accepted: 64 GiB.
 const MAX_PAYLOAD: u64 = 1 << 36;
@@ -295,7 +296,41 @@ pub fn unpickle<R: Read>(reader: R, path: &Path) -> Result<PyValue> {
 /// [`unpickle`] for a pickle inside a container: `location` (e.g. an npz member name) is
 /// prefixed to byte offsets in errors, and joined to `path` in [`Error::UnsafePickle`].
 pub(crate) fn unpickle_located<R: Read>(reader: R, path: &Path, location: &str) -> Result<PyValue> {
+    unpickle_bounded(reader, None, path, location)
+}
+
+/// [`unpickle_located`] on a stream known to hold at most `stream_len` bytes (an npz member
+/// after its npy header). A payload that fits in what is left is then read in one exact,
+/// zero-initialised allocation (no geometric growth, no re-zeroing of each chunk); one that
+/// claims more is an error before anything is allocated.
+pub(crate) fn unpickle_bounded<R: Read>(
+    reader: R,
+    stream_len: Option<u64>,
+    path: &Path,
+    location: &str,
+) -> Result<PyValue> {
     let mut u = Unpickler::new(reader, path, location);
+    u.stream_len = stream_len;
+    let root = u.run()?;
+    u.finish(root)
+}
+
+/// Unpickles `map[start..end]` (an uncompressed npz member's pickle). Payloads of at least
+/// 64 KiB become windows of `map` ([`U8Buffer`]): a uint8 array's data is then never copied.
+pub(crate) fn unpickle_mapped(
+    map: &Arc<memmap2::Mmap>,
+    start: usize,
+    end: usize,
+    path: &Path,
+    location: &str,
+) -> Result<PyValue> {
+    let mut u = Unpickler::<std::io::Empty>::new(std::io::empty(), path, location);
+    u.reader = Input::Mapped {
+        map: Arc::clone(map),
+        pos: start,
+        end,
+    };
+    u.stream_len = Some((end - start) as u64);
     let root = u.run()?;
     u.finish(root)
 }
@@ -375,7 +410,8 @@ enum Obj {
     Int(i64),
     Float(f64),
     Str(String),
-    Bytes(Vec<u8>),
+    /// Owned, or (for large payloads of a memory-mapped stream) a window of the map.
+    Bytes(U8Buffer),
     List(Vec<Id>),
     Tuple(Vec<Id>),
     Dict(Vec<(Id, Id)>),
@@ -412,10 +448,53 @@ impl Obj {
     }
 }
 
+/// Where the pickle bytes come from: any reader (buffered), or a memory-mapped file whose
+/// large payloads are handed out as windows instead of copies.
+enum Input<R: Read> {
+    Stream(BufReader<R>),
+    Mapped {
+        map: Arc<memmap2::Mmap>,
+        pos: usize,
+        end: usize,
+    },
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Stream(r) => r.read(buf),
+            Input::Mapped { map, pos, end } => {
+                let n = buf.len().min(*end - *pos);
+                buf[..n].copy_from_slice(&map[*pos..*pos + n]);
+                *pos += n;
+                Ok(n)
+            }
+        }
+    }
+}
+
+impl<R: Read> BufRead for Input<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            Input::Stream(r) => r.fill_buf(),
+            Input::Mapped { map, pos, end } => Ok(&map[*pos..*end]),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            Input::Stream(r) => r.consume(n),
+            Input::Mapped { pos, end, .. } => *pos = (*pos + n).min(*end),
+        }
+    }
+}
+
 struct Unpickler<R: Read> {
-    reader: BufReader<R>,
+    reader: Input<R>,
     /// Bytes consumed so far.
     pos: u64,
+    /// Length of the whole stream, when known.
+    stream_len: Option<u64>,
     /// Offset of the opcode being executed, for messages.
     op: u64,
     path: PathBuf,
@@ -429,8 +508,9 @@ struct Unpickler<R: Read> {
 impl<R: Read> Unpickler<R> {
     fn new(reader: R, path: &Path, location: &str) -> Self {
         Unpickler {
-            reader: BufReader::new(reader),
+            reader: Input::Stream(BufReader::new(reader)),
             pos: 0,
+            stream_len: None,
             op: 0,
             path: path.to_path_buf(),
             location: location.to_string(),
@@ -507,6 +587,22 @@ impl<R: Read> Unpickler<R> {
         }
         let total = usize::try_from(len)
             .map_err(|_| self.err(format!("{what} length {len} does not fit in memory")))?;
+        if let Some(stream_len) = self.stream_len {
+            let left = stream_len.saturating_sub(self.pos);
+            if len > left {
+                return Err(self.err(format!(
+                    "truncated: {what} claims {len} bytes, stream has {left}"
+                )));
+            }
+            // The bytes are known to exist: one calloc'd buffer (fresh zero pages, no memset)
+            // filled by the reader directly.
+            let mut buf = vec![0u8; total];
+            self.reader
+                .read_exact(&mut buf)
+                .map_err(|e| self.err(format!("reading {what}: {e}")))?;
+            self.pos += len;
+            return Ok(buf);
+        }
         let mut buf = Vec::new();
         while buf.len() < total {
             let have = buf.len();
@@ -529,6 +625,26 @@ impl<R: Read> Unpickler<R> {
             }
         }
         Ok(buf)
+    }
+
+    /// A bytes payload: a window of the map when reading a mapped stream and the payload is
+    /// large, otherwise read as [`Self::read_payload`].
+    fn read_bytes(&mut self, len: u64, what: &str) -> Result<U8Buffer> {
+        if len >= DROP_AFTER_DECODE as u64 && len <= MAX_PAYLOAD {
+            let window = match &mut self.reader {
+                Input::Mapped { map, pos, end } if len <= (*end - *pos) as u64 => {
+                    let start = *pos;
+                    *pos += len as usize;
+                    Some(U8Buffer::mapped(Arc::clone(map), start, len as usize))
+                }
+                _ => None,
+            };
+            if let Some(w) = window {
+                self.pos += len;
+                return Ok(w);
+            }
+        }
+        Ok(self.read_payload(len, what)?.into())
     }
 
     /// Reads a protocol 0 text argument up to its newline (excluded).
@@ -934,22 +1050,22 @@ impl<R: Read> Unpickler<R> {
             }
             b'B' => {
                 let n = self.read_u32("BINBYTES length")?;
-                let b = self.read_payload(n, "BINBYTES payload")?;
+                let b = self.read_bytes(n, "BINBYTES payload")?;
                 self.push(Obj::Bytes(b))?;
             }
             b'C' => {
                 let n = u64::from(self.read_u8("SHORT_BINBYTES length")?);
                 let b = self.read_payload(n, "SHORT_BINBYTES payload")?;
-                self.push(Obj::Bytes(b))?;
+                self.push(Obj::Bytes(b.into()))?;
             }
             0x8e => {
                 let n = self.read_u64("BINBYTES8 length")?;
-                let b = self.read_payload(n, "BINBYTES8 payload")?;
+                let b = self.read_bytes(n, "BINBYTES8 payload")?;
                 self.push(Obj::Bytes(b))?;
             }
             0x96 => {
                 let n = self.read_u64("BYTEARRAY8 length")?;
-                let b = self.read_payload(n, "BYTEARRAY8 payload")?;
+                let b = self.read_bytes(n, "BYTEARRAY8 payload")?;
                 self.push(Obj::Bytes(b))?;
             }
             // Python 2 str: decoded as Latin-1 (numpy's recommended encoding for such pickles).
@@ -1265,7 +1381,7 @@ impl<R: Read> Unpickler<R> {
                 ))),
             },
             Global::ByteArray | Global::Bytes => match args.as_slice() {
-                [] => Ok(Obj::Bytes(Vec::new())),
+                [] => Ok(Obj::Bytes(Vec::new().into())),
                 [b] => match self.obj(*b)? {
                     Obj::Bytes(v) => Ok(Obj::Bytes(v.clone())),
                     other => Err(self.err(format!(
@@ -1302,12 +1418,12 @@ impl<R: Read> Unpickler<R> {
                 return Err(self.err(format!("{what}: internal: string vanished")));
             };
             return latin1_into_bytes(s)
-                .map(Obj::Bytes)
+                .map(|b| Obj::Bytes(b.into()))
                 .map_err(|m| self.err(format!("{what}: {m}")));
         }
         let s = self.str_of(id, what)?;
         latin1_bytes(s)
-            .map(Obj::Bytes)
+            .map(|b| Obj::Bytes(b.into()))
             .map_err(|m| self.err(format!("{what}: {m}")))
     }
 
@@ -1527,7 +1643,7 @@ impl<R: Read> Unpickler<R> {
             Obj::Int(i) => PyValue::Int(i),
             Obj::Float(f) => PyValue::Float(f),
             Obj::Str(s) => PyValue::Str(s),
-            Obj::Bytes(b) => PyValue::Bytes(b),
+            Obj::Bytes(b) => PyValue::Bytes(b.into_vec()),
             Obj::List(ids) => PyValue::List(self.convert_all(&ids, refs, cache)?),
             Obj::Tuple(ids) => PyValue::Tuple(self.convert_all(&ids, refs, cache)?),
             Obj::Dict(pairs) => {

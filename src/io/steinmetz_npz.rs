@@ -75,7 +75,8 @@ pub fn session_values(path: &Path) -> Result<Vec<PyValue>> {
             "dat.npy",
         ));
     }
-    let dat = npz::read_member(path, "dat")?;
+    // Mapped: the sessions' uint8 spike counts stay in the page cache instead of being copied.
+    let dat = npz::read_member_mapped(path, "dat")?;
     let ctx = format!("{}: dat.npy", path.display());
     match dat.data {
         NpyData::Object(items) => {
@@ -579,7 +580,7 @@ mod tests {
         let fa = NdArray {
             shape: vec![2, 3, 4],
             fortran_order: true,
-            data: NpyData::U8(fdata),
+            data: NpyData::U8(fdata.into()),
         };
         let x = spks_to_tensor(&a, (2, 3, 4), 1..4, Vec::new()).unwrap();
         assert_eq!(

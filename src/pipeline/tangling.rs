@@ -4,7 +4,8 @@
 //! difference `dx_c(t) = x_c(t+1) − x_c(t)` (`t = 0..T-2`) is paired with the state `x_c(t)`.
 //! All `P = (T−1)·n_cond` points are pooled; `ε = 0.1 × mean_i ‖x_i − x̄‖²`;
 //! `Q(i) = max_{j≠i} ‖dx_i − dx_j‖² / (‖x_i − x_j‖² + ε)`; tangling = mean of `Q`.
-//! NaN when `ε ≤ 0` or fewer than two points. Distances come from Gram products: O(P²·n).
+//! NaN when `ε ≤ 0` or fewer than two points. Distances come from (BLAS `dsyrk`) Gram products:
+//! O(P²·n).
 
 use ndarray::{Array2, Axis};
 
@@ -58,8 +59,9 @@ pub fn tangling(trajectories: &[Array2<f64>]) -> f64 {
     }
     let sx: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
     let sd: Vec<f64> = dx.rows().into_iter().map(|r| r.dot(&r)).collect();
-    let gx = x.dot(&x.t());
-    let gd = dx.dot(&dx.t());
+    // The Gram products are the whole cost (O(P²·n)); dsyrk computes one triangle.
+    let gx = crate::stats::gram::gram(x.view());
+    let gd = crate::stats::gram::gram(dx.view());
     let mut total = 0.0;
     for i in 0..p {
         let mut best = f64::NEG_INFINITY;

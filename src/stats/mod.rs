@@ -4,6 +4,7 @@ pub mod bootstrap;
 pub mod correlation;
 pub mod covariance;
 pub mod fdr;
+pub mod gram;
 pub mod mt19937;
 pub mod percentile;
 pub mod permutation;

@@ -1,0 +1,113 @@
+//! Gram matrices `X Xᵀ` through BLAS `dsyrk` (OpenBLAS, linked by ndarray-linalg).
+//!
+//! A Gram matrix is symmetric, so `dsyrk` computes one triangle: half the multiply-adds of a
+//! general product, with OpenBLAS's tuned kernels. Used wherever an estimator's cost is its
+//! Gram products (trajectory tangling, RDMs over many samples).
+
+use ndarray::{Array2, ArrayView2};
+
+// CBLAS enums (cblas.h).
+const CBLAS_ROW_MAJOR: i32 = 101;
+const CBLAS_UPPER: i32 = 121;
+const CBLAS_NO_TRANS: i32 = 111;
+
+unsafe extern "C" {
+    fn cblas_dsyrk(
+        order: i32,
+        uplo: i32,
+        trans: i32,
+        n: i32,
+        k: i32,
+        alpha: f64,
+        a: *const f64,
+        lda: i32,
+        beta: f64,
+        c: *mut f64,
+        ldc: i32,
+    );
+}
+
+/// `X Xᵀ` (rows × rows) of `x`, both triangles filled (the lower one mirrored from the
+/// upper, so the result is exactly symmetric).
+///
+/// Falls back to a general product when a dimension does not fit a BLAS integer.
+///
+/// # Example
+/// ```
+/// use ndarray::array;
+/// let g = neuropop::stats::gram::gram(array![[1.0, 2.0], [3.0, 4.0], [0.0, 1.0]].view());
+/// assert_eq!(g, array![[5.0, 11.0, 2.0], [11.0, 25.0, 4.0], [2.0, 4.0, 1.0]]);
+/// ```
+pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
+    let (n, k) = x.dim();
+    let mut out = Array2::<f64>::zeros((n, n));
+    if n == 0 || k == 0 {
+        return out;
+    }
+    let (Ok(ni), Ok(ki)) = (i32::try_from(n), i32::try_from(k)) else {
+        return x.dot(&x.t());
+    };
+    let owned;
+    let a: &[f64] = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = x.as_standard_layout().into_owned();
+            owned.as_slice().expect("standard layout")
+        }
+    };
+    let c = out.as_slice_mut().expect("fresh array is contiguous");
+    // SAFETY: `a` holds n × k row-major values (lda = k), `c` holds n × n (ldc = n); both
+    // outlive the call, and dsyrk writes only the upper triangle of `c`.
+    unsafe {
+        cblas_dsyrk(
+            CBLAS_ROW_MAJOR,
+            CBLAS_UPPER,
+            CBLAS_NO_TRANS,
+            ni,
+            ki,
+            1.0,
+            a.as_ptr(),
+            ki,
+            0.0,
+            c.as_mut_ptr(),
+            ni,
+        );
+    }
+    for i in 0..n {
+        for j in 0..i {
+            out[[i, j]] = out[[j, i]];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equals_the_general_product() {
+        let x = Array2::from_shape_fn((37, 53), |(i, j)| ((i * 31 + j * 17) as f64 * 0.13).sin());
+        let g = gram(x.view());
+        let d = x.dot(&x.t());
+        assert!(g.iter().zip(&d).all(|(a, b)| (a - b).abs() < 1e-12));
+        assert_eq!(g, g.t());
+        // Non-contiguous input.
+        let t = x.t();
+        let gt = gram(t);
+        assert!(
+            gt.iter()
+                .zip(&t.dot(&x))
+                .all(|(a, b)| (a - b).abs() < 1e-12)
+        );
+    }
+
+    #[test]
+    fn empty() {
+        assert_eq!(
+            gram(Array2::<f64>::zeros((3, 0)).view()),
+            Array2::<f64>::zeros((3, 3))
+        );
+        assert_eq!(gram(Array2::<f64>::zeros((0, 4)).view()).dim(), (0, 0));
+    }
+}
