@@ -245,20 +245,9 @@ pub(crate) fn epoch_view<'a>(
 
 /// `X` (trials × units, every unit of the session) exactly as analysed: the mean over the
 /// epoch bins of the counts, NaN → 0. Bins are summed in order from 0.0, as numpy's mean over
-/// the bin axis; whole unit rows are added at a time, so one streaming pass serves all areas
-/// (an area's `X` is its columns).
+/// the bin axis; an area's `X` is its columns.
 pub(crate) fn epoch_means(epoch: ArrayView3<f64>) -> Array2<f64> {
-    let (nb, nt, nu) = epoch.dim();
-    let mut x = Array2::<f64>::zeros((nt, nu));
-    for b in 0..nb {
-        for t in 0..nt {
-            x.row_mut(t)
-                .zip_mut_with(&epoch.slice(s![b, t, ..]), |o, &v| *o += nan0(v));
-        }
-    }
-    let nbins = nb as f64;
-    x.mapv_inplace(|v| nan0(v / nbins));
-    x
+    epoch_summaries(epoch, &[]).0
 }
 
 /// Columns `idx` of `m`, in row-major order (`select` would build them column-major, and the
@@ -267,29 +256,68 @@ pub(crate) fn columns(m: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
     Array2::from_shape_fn((m.nrows(), idx.len()), |(r, j)| m[[r, idx[j]]])
 }
 
-/// The mean time course (`bins × units`, NaN counts → 0, every unit of the session) of every
-/// condition with at least two trials, in condition-code order: the trajectories whose
-/// tangling is reported (an area's are their columns).
-pub(crate) fn condition_time_courses(epoch: ArrayView3<f64>, codes: &[usize]) -> Vec<Array2<f64>> {
-    let (nb, _, nu) = epoch.dim();
+/// [`epoch_means`] and, in the same pass over the tensor, the mean time course (`bins ×
+/// units`, NaN counts → 0) of every condition with at least two trials, in condition-code
+/// order: the trajectories whose tangling is reported (an area's are their columns). Trials
+/// are added in session order, bins in order. The two halves of the units run in parallel.
+pub(crate) fn epoch_summaries(
+    epoch: ArrayView3<f64>,
+    codes: &[usize],
+) -> (Array2<f64>, Vec<Array2<f64>>) {
+    let (nb, nt, nu) = epoch.dim();
     let n_codes = codes.iter().copied().max().map_or(0, |m| m + 1);
-    let mut by = vec![Vec::new(); n_codes];
-    for (t, &c) in codes.iter().enumerate() {
-        by[c].push(t);
+    let mut counts = vec![0usize; n_codes];
+    for &c in codes {
+        counts[c] += 1;
     }
-    by.iter()
-        .filter(|t| t.len() >= 2)
-        .map(|trials| {
-            let mut m = Array2::<f64>::zeros((nb, nu));
-            for b in 0..nb {
-                let mut out = m.row_mut(b);
-                for &t in trials {
-                    out.zip_mut_with(&epoch.slice(s![b, t, ..]), |o, &v| *o += nan0(v));
+    // Slot of each condition's time course (conditions with >= 2 trials only).
+    let mut slot = vec![None; n_codes];
+    let mut n_slots = 0;
+    for (c, &k) in counts.iter().enumerate() {
+        if k >= 2 {
+            slot[c] = Some(n_slots);
+            n_slots += 1;
+        }
+    }
+    let part = |units: std::ops::Range<usize>| {
+        let w = units.len();
+        let mut x = Array2::<f64>::zeros((nt, w));
+        let mut courses = vec![Array2::<f64>::zeros((nb, w)); n_slots];
+        for b in 0..nb {
+            for t in 0..nt {
+                let row = epoch.slice(s![b, t, units.clone()]);
+                x.row_mut(t).zip_mut_with(&row, |o, &v| *o += nan0(v));
+                if let Some(&Some(k)) = codes.get(t).map(|&c| &slot[c]) {
+                    courses[k]
+                        .row_mut(b)
+                        .zip_mut_with(&row, |o, &v| *o += nan0(v));
                 }
             }
-            m / trials.len() as f64
+        }
+        (x, courses)
+    };
+    let half = nu / 2;
+    let ((xa, ca), (xb, cb)) = rayon::join(|| part(0..half), || part(half..nu));
+    let stitch = |a: &Array2<f64>, b: &Array2<f64>| {
+        Array2::from_shape_fn((a.nrows(), nu), |(r, u)| {
+            if u < half {
+                a[[r, u]]
+            } else {
+                b[[r, u - half]]
+            }
         })
-        .collect()
+    };
+    let nbins = nb as f64;
+    let mut x = stitch(&xa, &xb);
+    x.mapv_inplace(|v| nan0(v / nbins));
+    let by_slot: Vec<usize> = counts.iter().copied().filter(|&k| k >= 2).collect();
+    let courses = ca
+        .iter()
+        .zip(&cb)
+        .zip(by_slot)
+        .map(|((a, b), k)| stitch(a, b) / k as f64)
+        .collect();
+    (x, courses)
 }
 
 /// Per-trial condition codes and the `(contrast_left, contrast_right)` pair of each code.
@@ -487,10 +515,7 @@ fn analyse_session(
         }
     }
     let epoch = epoch_view(rec, session, config)?;
-    let (x, courses) = rayon::join(
-        || epoch_means(epoch),
-        || condition_time_courses(epoch, &codes),
-    );
+    let (x, courses) = epoch_summaries(epoch, &codes);
     let rows = jobs
         .par_iter()
         .map(|(area, idx)| {
@@ -525,7 +550,7 @@ fn sha256_file(path: &Path) -> Result<(u64, String)> {
     let mut h = Sha256::new();
     // SAFETY: read-only map of an input file; inputs must not be rewritten during a run
     // (the loader maps them too, see `npz::read_member_mapped`).
-    let size = match unsafe { memmap2::Mmap::map(&f) } {
+    let size = match unsafe { memmap2::MmapOptions::new().populate().map(&f) } {
         Ok(map) => {
             h.update(&map[..]);
             map.len() as u64

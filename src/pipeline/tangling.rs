@@ -31,16 +31,16 @@ pub fn tangling(trajectories: &[Array2<f64>]) -> f64 {
     if p < 2 {
         return f64::NAN;
     }
-    let mut x = Array2::<f64>::zeros((p, n));
-    let mut dx = Array2::<f64>::zeros((p, n));
-    for (c, m) in trajectories.iter().enumerate() {
+    let mut xs = Vec::with_capacity(p * n);
+    let mut ds = Vec::with_capacity(p * n);
+    for m in trajectories {
         for k in 0..t - 1 {
-            let row = c * (t - 1) + k;
-            x.row_mut(row).assign(&m.row(k));
-            let d = &m.row(k + 1) - &m.row(k);
-            dx.row_mut(row).assign(&d);
+            xs.extend(m.row(k).iter());
+            ds.extend(m.row(k + 1).iter().zip(m.row(k)).map(|(b, a)| b - a));
         }
     }
+    let x = Array2::from_shape_vec((p, n), xs).expect("p rows of n states");
+    let dx = Array2::from_shape_vec((p, n), ds).expect("p rows of n derivatives");
     let Some(centre) = x.mean_axis(Axis(0)) else {
         return f64::NAN;
     };
@@ -62,22 +62,23 @@ pub fn tangling(trajectories: &[Array2<f64>]) -> f64 {
     // The Gram products are the whole cost (O(P²·n)); dsyrk computes one triangle.
     let gx = crate::stats::gram::gram(x.view());
     let gd = crate::stats::gram::gram(dx.view());
-    let mut total = 0.0;
+    // Each pair once (the Grams are symmetric), updating both points' maxima.
+    let mut best = vec![f64::NEG_INFINITY; p];
     for i in 0..p {
-        let mut best = f64::NEG_INFINITY;
-        for j in 0..p {
-            if i == j {
-                continue;
-            }
-            let dist_x = (sx[i] + sx[j] - 2.0 * gx[[i, j]]).max(0.0);
-            let dist_d = (sd[i] + sd[j] - 2.0 * gd[[i, j]]).max(0.0);
+        let (gxi, gdi) = (gx.row(i), gd.row(i));
+        for j in i + 1..p {
+            let dist_x = (sx[i] + sx[j] - 2.0 * gxi[j]).max(0.0);
+            let dist_d = (sd[i] + sd[j] - 2.0 * gdi[j]).max(0.0);
             let q = dist_d / (dist_x + eps);
-            if q > best {
-                best = q;
+            if q > best[i] {
+                best[i] = q;
+            }
+            if q > best[j] {
+                best[j] = q;
             }
         }
-        total += best;
     }
+    let total: f64 = best.iter().sum();
     total / p as f64
 }
 

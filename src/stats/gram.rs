@@ -40,9 +40,8 @@ unsafe extern "C" {
 /// ```
 pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
     let (n, k) = x.dim();
-    let mut out = Array2::<f64>::zeros((n, n));
     if n == 0 || k == 0 {
-        return out;
+        return Array2::zeros((n, n));
     }
     let (Ok(ni), Ok(ki)) = (i32::try_from(n), i32::try_from(k)) else {
         return x.dot(&x.t());
@@ -55,9 +54,13 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
             owned.as_slice().expect("standard layout")
         }
     };
-    let c = out.as_slice_mut().expect("fresh array is contiguous");
-    // SAFETY: `a` holds n × k row-major values (lda = k), `c` holds n × n (ldc = n); both
-    // outlive the call, and dsyrk writes only the upper triangle of `c`.
+    // No zero-fill: with beta = 0 BLAS never reads C, dsyrk writes the upper triangle and the
+    // loop below the lower one, so every element is written before the length is set. (A
+    // zeroed n × n buffer per call cost as much as the product itself in the tangling loop.)
+    let mut c: Vec<f64> = Vec::with_capacity(n * n);
+    let p = c.as_mut_ptr();
+    // SAFETY: `a` holds n × k row-major values (lda = k); `p` points to capacity for n × n
+    // values (ldc = n), which dsyrk only writes (beta = 0) in the upper triangle.
     unsafe {
         cblas_dsyrk(
             CBLAS_ROW_MAJOR,
@@ -69,16 +72,18 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
             a.as_ptr(),
             ki,
             0.0,
-            c.as_mut_ptr(),
+            p,
             ni,
         );
-    }
-    for i in 0..n {
-        for j in 0..i {
-            out[[i, j]] = out[[j, i]];
+        // Lower triangle from the (now initialised) upper one; then all n × n are set.
+        for i in 1..n {
+            for j in 0..i {
+                *p.add(i * n + j) = *p.add(j * n + i);
+            }
         }
+        c.set_len(n * n);
     }
-    out
+    Array2::from_shape_vec((n, n), c).expect("n × n values")
 }
 
 #[cfg(test)]
