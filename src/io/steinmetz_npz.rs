@@ -358,19 +358,33 @@ fn spks_to_tensor(
             .enumerate()
             .for_each(|(t, mut plane)| {
                 // plane[bin, unit]: one output row per bin, contiguous over units.
-                let mut rows: Vec<_> = plane.outer_iter_mut().collect();
-                for u in 0..nu {
-                    let first = index(u, t, bins.start);
-                    if fortran {
-                        for (k, row) in rows.iter_mut().enumerate() {
-                            row[u] = conv(src[first + k * nu * nt]);
-                        }
-                    } else {
-                        let run = &src[first..first + nbins];
-                        for (row, &v) in rows.iter_mut().zip(run) {
-                            row[u] = conv(v);
+                let mut rows: Vec<&mut [f64]> = plane
+                    .outer_iter_mut()
+                    .map(|r| r.into_slice().expect("the unit axis is contiguous"))
+                    .collect();
+                // Eight units at a time: their runs of bins are gathered, then each bin's
+                // row receives eight adjacent values (one cache line) at once.
+                const U: usize = 8;
+                let mut block = vec![[0.0f64; U]; nbins];
+                let mut u0 = 0;
+                while u0 < nu {
+                    let w = U.min(nu - u0);
+                    for j in 0..w {
+                        let first = index(u0 + j, t, bins.start);
+                        if fortran {
+                            for (k, b) in block.iter_mut().enumerate() {
+                                b[j] = conv(src[first + k * nu * nt]);
+                            }
+                        } else {
+                            for (b, &v) in block.iter_mut().zip(&src[first..first + nbins]) {
+                                b[j] = conv(v);
+                            }
                         }
                     }
+                    for (row, b) in rows.iter_mut().zip(&block) {
+                        row[u0..u0 + w].copy_from_slice(&b[..w]);
+                    }
+                    u0 += w;
                 }
             });
         out

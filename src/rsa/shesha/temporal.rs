@@ -9,7 +9,7 @@
 //! cs = p̄·q̄ / (‖p̄‖‖q̄‖), NaN when ‖p̄‖‖q̄‖ < 1e-10. Note that the published column
 //! `centroid_drift` **is this similarity** (1 = no change), not 1 − similarity.
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -147,7 +147,7 @@ fn unit_rows(x: ArrayView2<f64>) -> Array2<f64> {
 }
 
 /// Cosine similarity of two centroids with the script's guard.
-fn centroid_cosine(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
+fn centroid_cosine(a: &ArrayView1<f64>, b: &ArrayView1<f64>) -> f64 {
     let den = a.dot(a).sqrt() * b.dot(b).sqrt();
     if den < 1e-10 {
         f64::NAN
@@ -169,7 +169,7 @@ fn block_similarity(u: &Array2<f64>, r0: usize, r1: usize, r2: usize) -> f64 {
         .slice(ndarray::s![r1..r2, ..])
         .mean_axis(Axis(0))
         .expect("non-empty block");
-    centroid_cosine(&a, &b)
+    centroid_cosine(&a.view(), &b.view())
 }
 
 /// Centroid similarity cs(P, Q) of two sets of trials (rows), see the module docs.
@@ -199,7 +199,7 @@ pub fn centroid_similarity(p: ArrayView2<f64>, q: ArrayView2<f64>) -> Result<f64
     }
     let a = unit_rows(p).mean_axis(Axis(0)).expect("non-empty");
     let b = unit_rows(q).mean_axis(Axis(0)).expect("non-empty");
-    Ok(centroid_cosine(&a, &b))
+    Ok(centroid_cosine(&a.view(), &b.view()))
 }
 
 /// Options of [`centroid_drift`]: 500 permutations and seed 320, as the published analysis.
@@ -290,22 +290,43 @@ pub fn centroid_drift(
     let similarity = block_similarity(&u, 0, mid, n);
     let total = u.sum_axis(Axis(0));
     let seed = rng::derive_seed(opts.seed, "centroid_drift");
+    let p = u.ncols();
+    let rows = u.as_slice().expect("owned standard-layout array");
+    let total = total.as_slice().expect("owned 1-D array");
     let null: Vec<f64> = (0..opts.n_permutations as u64)
         .into_par_iter()
         .map_init(
-            || (Vec::with_capacity(n), Array1::<f64>::zeros(u.ncols())),
-            |(perm, early), i| {
+            || {
+                (
+                    Vec::with_capacity(n),
+                    vec![0.0; p],
+                    vec![0.0; p],
+                    vec![0.0; p],
+                )
+            },
+            |(perm, early, early_mean, late_mean), i| {
                 if mid == 0 || mid == n {
                     return f64::NAN;
                 }
                 permutation_indices(seed, i, n, perm);
+                // Plain slice loops: the rows are short, so ndarray's per-call overhead
+                // dominated; the additions happen in the same order.
                 early.fill(0.0);
                 for &t in &perm[..mid] {
-                    *early += &u.row(t);
+                    for (e, v) in early.iter_mut().zip(&rows[t * p..(t + 1) * p]) {
+                        *e += v;
+                    }
                 }
                 // Late centroid from the total minus the early sum.
-                let late = (&total - &*early) / (n - mid) as f64;
-                centroid_cosine(&(&*early / mid as f64), &late)
+                let (n_early, n_late) = (mid as f64, (n - mid) as f64);
+                for k in 0..p {
+                    early_mean[k] = early[k] / n_early;
+                    late_mean[k] = (total[k] - early[k]) / n_late;
+                }
+                centroid_cosine(
+                    &ArrayView1::from(&early_mean[..]),
+                    &ArrayView1::from(&late_mean[..]),
+                )
             },
         )
         .collect();
