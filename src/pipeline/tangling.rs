@@ -4,10 +4,10 @@
 //! difference `dx_c(t) = x_c(t+1) − x_c(t)` (`t = 0..T-2`) is paired with the state `x_c(t)`.
 //! All `P = (T−1)·n_cond` points are pooled; `ε = 0.1 × mean_i ‖x_i − x̄‖²`;
 //! `Q(i) = max_{j≠i} ‖dx_i − dx_j‖² / (‖x_i − x_j‖² + ε)`; tangling = mean of `Q`.
-//! NaN when `ε ≤ 0` or fewer than two points. Distances come from (BLAS `dsyrk`) Gram products:
-//! O(P²·n).
+//! NaN when `ε ≤ 0` or fewer than two points. Distances come from one (BLAS `dsyrk`) Gram
+//! product of all the states, from which the derivatives' inner products follow: O(P²·n).
 
-use ndarray::{Array2, Axis};
+use ndarray::{Array1, Array2};
 
 /// Tangling of condition trajectories, each `T × n_units` (all of the same shape).
 ///
@@ -31,24 +31,27 @@ pub fn tangling(trajectories: &[Array2<f64>]) -> f64 {
     if p < 2 {
         return f64::NAN;
     }
-    let mut xs = Vec::with_capacity(p * n);
-    let mut ds = Vec::with_capacity(p * n);
+    // Every condition's T states stacked (rows c·T + k): one Gram of them gives both the state
+    // and the derivative inner products, ⟨ẋ_a, ẋ_b⟩ = G[a+1,b+1] − G[a+1,b] − G[a,b+1] + G[a,b],
+    // so the O(P²·n) work is one dsyrk instead of two.
+    let nc = trajectories.len();
+    let rows = nc * t;
+    let mut ys = Vec::with_capacity(rows * n);
     for m in trajectories {
-        for k in 0..t - 1 {
-            xs.extend(m.row(k).iter());
-            ds.extend(m.row(k + 1).iter().zip(m.row(k)).map(|(b, a)| b - a));
-        }
+        ys.extend(m.iter());
     }
-    let x = Array2::from_shape_vec((p, n), xs).expect("p rows of n states");
-    let dx = Array2::from_shape_vec((p, n), ds).expect("p rows of n derivatives");
-    let Some(centre) = x.mean_axis(Axis(0)) else {
-        return f64::NAN;
-    };
-    let spread: f64 = x
-        .rows()
-        .into_iter()
-        .map(|r| {
-            let d = &r - &centre;
+    let y = Array2::from_shape_vec((rows, n), ys).expect("T rows of n states per condition");
+    // Point i (condition c, time k < T − 1) is row c·T + k.
+    let row_of: Vec<usize> = (0..p).map(|i| (i / (t - 1)) * t + i % (t - 1)).collect();
+    let mut centre = Array1::<f64>::zeros(n);
+    for &r in &row_of {
+        centre += &y.row(r);
+    }
+    let centre = centre / p as f64;
+    let spread: f64 = row_of
+        .iter()
+        .map(|&r| {
+            let d = &y.row(r) - &centre;
             d.dot(&d)
         })
         .sum::<f64>()
@@ -57,18 +60,20 @@ pub fn tangling(trajectories: &[Array2<f64>]) -> f64 {
     if eps.is_nan() || eps <= 0.0 {
         return f64::NAN;
     }
-    let sx: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
-    let sd: Vec<f64> = dx.rows().into_iter().map(|r| r.dot(&r)).collect();
-    // The Gram products are the whole cost (O(P²·n)); dsyrk computes one triangle.
-    let gx = crate::stats::gram::gram(x.view());
-    let gd = crate::stats::gram::gram(dx.view());
+    let g = crate::stats::gram::gram(y.view());
+    let g = g.as_slice().expect("fresh Gram is contiguous");
+    let at = |a: usize, b: usize| g[a * rows + b];
+    let dot_d = |a: usize, b: usize| at(a + 1, b + 1) - at(a + 1, b) - at(a, b + 1) + at(a, b);
+    let sx: Vec<f64> = row_of.iter().map(|&r| at(r, r)).collect();
+    let sd: Vec<f64> = row_of.iter().map(|&r| dot_d(r, r)).collect();
     // Each pair once (the Grams are symmetric), updating both points' maxima.
     let mut best = vec![f64::NEG_INFINITY; p];
     for i in 0..p {
-        let (gxi, gdi) = (gx.row(i), gd.row(i));
+        let a = row_of[i];
         for j in i + 1..p {
-            let dist_x = (sx[i] + sx[j] - 2.0 * gxi[j]).max(0.0);
-            let dist_d = (sd[i] + sd[j] - 2.0 * gdi[j]).max(0.0);
+            let b = row_of[j];
+            let dist_x = (sx[i] + sx[j] - 2.0 * at(a, b)).max(0.0);
+            let dist_d = (sd[i] + sd[j] - 2.0 * dot_d(a, b)).max(0.0);
             let q = dist_d / (dist_x + eps);
             if q > best[i] {
                 best[i] = q;
