@@ -381,8 +381,20 @@ fn spks_to_tensor(
                             }
                         }
                     }
-                    for (row, b) in rows.iter_mut().zip(&block) {
-                        row[u0..u0 + w].copy_from_slice(&b[..w]);
+                    if w == U {
+                        // Fixed-size copies compile to vector moves (a slice copy of run-time
+                        // length would call memmove for every 64 bytes).
+                        for (row, b) in rows.iter_mut().zip(&block) {
+                            if let Some(dst) = row.get_mut(u0..u0 + U)
+                                && let Ok(dst) = <&mut [f64; U]>::try_from(dst)
+                            {
+                                *dst = *b;
+                            }
+                        }
+                    } else {
+                        for (row, b) in rows.iter_mut().zip(&block) {
+                            row[u0..u0 + w].copy_from_slice(&b[..w]);
+                        }
                     }
                     u0 += w;
                 }
