@@ -432,6 +432,181 @@ fn spks_to_tensor(
     })
 }
 
+fn check_bins(s: &Session<'_>, bins: &std::ops::Range<usize>, nb: usize) -> Result<()> {
+    if bins.start >= bins.end || bins.end > nb {
+        return Err(Error::invalid(
+            s.ctx("spks"),
+            format!(
+                "at least {} bins (bins {}..{} requested)",
+                bins.end, bins.start, bins.end
+            ),
+            format!("{nb} bins"),
+        ));
+    }
+    Ok(())
+}
+
+fn nan0(v: f64) -> f64 {
+    if v.is_nan() { 0.0 } else { v }
+}
+
+/// Epoch means and group time courses of session `index`'s `spks`.
+pub type EpochSummaries = (Array2<f64>, Vec<Array2<f64>>);
+
+/// `spks` reduced over the bins `bins` in one pass over its stored layout, without building
+/// the float64 tensor: the mean over the bins of every (trial, unit) — `trials × units`, NaN
+/// counts → 0, bins summed in order from 0.0, the mean NaN → 0 — and, for every group with at
+/// least two trials (`groups[t]` is trial `t`'s group), its mean time course — `bins × units`,
+/// NaN counts → 0, trials added in session order — in group order. These are exactly (to the
+/// bit) the same reductions of the `[bin, trial, unit]` tensor of [`session_recording_bins`],
+/// which a whole-dataset pipeline would otherwise write and read back (8 bytes per count).
+///
+/// # Errors
+/// As [`session_recording`] for `spks`; [`Error::Invalid`] when `bins` is empty or past the
+/// session's bins, or `groups` does not have one entry per trial.
+///
+/// ```no_run
+/// # use std::path::Path;
+/// let path = Path::new("steinmetz_part0.npz");
+/// let sessions = neuropop::io::steinmetz_npz::session_values(path)?;
+/// let (x, courses) = neuropop::io::steinmetz_npz::epoch_summaries(&sessions[0], path, 0, 50..100, &[0; 214])?;
+/// assert_eq!(courses.len(), 1); // one group of 214 trials
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn epoch_summaries(
+    value: &PyValue,
+    path: &Path,
+    index: usize,
+    bins: std::ops::Range<usize>,
+    groups: &[usize],
+) -> Result<EpochSummaries> {
+    let s = Session::new(value, path, index)?;
+    let spks = s.array("spks")?;
+    let (nu, nt, nb) = spks_shape(&s, spks)?;
+    check_bins(&s, &bins, nb)?;
+    if spks.len() != nu * nt * nb {
+        return Err(Error::invalid(
+            s.ctx("spks"),
+            format!("{} elements", nu * nt * nb),
+            spks.len().to_string(),
+        ));
+    }
+    if groups.len() != nt {
+        return Err(Error::invalid(
+            s.ctx("groups"),
+            format!("one group per trial ({nt})"),
+            groups.len().to_string(),
+        ));
+    }
+    let f = spks.fortran_order;
+    let d = (nu, nt, nb);
+    Ok(match &spks.data {
+        NpyData::U8(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
+        NpyData::I8(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
+        NpyData::U16(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
+        NpyData::I16(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
+        NpyData::U32(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
+        NpyData::I32(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
+        NpyData::U64(v) => reduce_epoch(v, f, d, bins, groups, |x| x as f64),
+        NpyData::I64(v) => reduce_epoch(v, f, d, bins, groups, |x| x as f64),
+        NpyData::F32(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
+        NpyData::F64(v) => reduce_epoch(v, f, d, bins, groups, |x| x),
+        other => {
+            return Err(Error::invalid(
+                s.ctx("spks"),
+                "a numeric array",
+                format!("dtype {}", other.dtype_name()),
+            ));
+        }
+    })
+}
+
+/// [`epoch_summaries`] on the raw elements: units are split into chunks reduced in parallel,
+/// each reading its units' runs of bins once.
+fn reduce_epoch<T: Copy + Sync>(
+    src: &[T],
+    fortran: bool,
+    (nu, nt, nb): (usize, usize, usize),
+    bins: std::ops::Range<usize>,
+    groups: &[usize],
+    conv: impl Fn(T) -> f64 + Sync,
+) -> EpochSummaries {
+    use rayon::prelude::*;
+    let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; n_groups];
+    for &g in groups {
+        sizes[g] += 1;
+    }
+    let mut slot = vec![None; n_groups];
+    let mut kept = Vec::new();
+    for (g, &k) in sizes.iter().enumerate() {
+        if k >= 2 {
+            slot[g] = Some(kept.len());
+            kept.push(k);
+        }
+    }
+    let trial_slot: Vec<Option<usize>> = groups.iter().map(|&g| slot[g]).collect();
+    let nbins = bins.len();
+    let index = |u: usize, t: usize, b: usize| {
+        if fortran {
+            u + nu * (t + nt * b)
+        } else {
+            (u * nt + t) * nb + b
+        }
+    };
+    const CHUNK: usize = 32;
+    let parts: Vec<(usize, Vec<f64>, Vec<Vec<f64>>)> = (0..nu.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let u0 = c * CHUNK;
+            let w = CHUNK.min(nu - u0);
+            // x[t · w + j] and course[s][k · w + j] for unit u0 + j.
+            let mut x = vec![0.0; nt * w];
+            let mut courses = vec![vec![0.0; nbins * w]; kept.len()];
+            for j in 0..w {
+                for t in 0..nt {
+                    let mut acc = 0.0;
+                    let sl = trial_slot[t];
+                    for (k, b) in bins.clone().enumerate() {
+                        let v = nan0(conv(src[index(u0 + j, t, b)]));
+                        acc += v;
+                        if let Some(s) = sl {
+                            courses[s][k * w + j] += v;
+                        }
+                    }
+                    x[t * w + j] = acc;
+                }
+            }
+            (u0, x, courses)
+        })
+        .collect();
+    let mut x = Array2::<f64>::zeros((nt, nu));
+    let mut courses = vec![Array2::<f64>::zeros((nbins, nu)); kept.len()];
+    for (u0, xp, cp) in &parts {
+        let w = xp.len() / nt.max(1);
+        for t in 0..nt {
+            for j in 0..w {
+                x[[t, u0 + j]] = xp[t * w + j];
+            }
+        }
+        for (s, c) in cp.iter().enumerate() {
+            for k in 0..nbins {
+                for j in 0..w {
+                    courses[s][[k, u0 + j]] = c[k * w + j];
+                }
+            }
+        }
+    }
+    let nb_f = nbins as f64;
+    x.mapv_inplace(|v| nan0(v / nb_f));
+    let courses = courses
+        .into_iter()
+        .zip(&kept)
+        .map(|(m, &k)| m / k as f64)
+        .collect();
+    (x, courses)
+}
+
 /// Builds the [`Recording`] of session `index` of `path` from its dict.
 ///
 /// # Errors
@@ -484,6 +659,34 @@ pub fn session_recording_reusing(
     bins: Option<std::ops::Range<usize>>,
     buffer: Vec<f64>,
 ) -> Result<Recording> {
+    build_recording(value, path, index, Some((bins, buffer)))
+}
+
+/// The session's [`Recording`] without the spike-count tensor (`binned: None`): trials, units
+/// and metadata, checked as by [`session_recording`], for callers that reduce `spks` in its
+/// stored layout themselves (see [`epoch_summaries`]).
+///
+/// # Errors
+/// As [`session_recording`].
+///
+/// ```no_run
+/// # use std::path::Path;
+/// let path = Path::new("steinmetz_part0.npz");
+/// let sessions = neuropop::io::steinmetz_npz::session_values(path)?;
+/// let rec = neuropop::io::steinmetz_npz::session_recording_meta(&sessions[0], path, 0)?;
+/// assert!(rec.binned.is_none());
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn session_recording_meta(value: &PyValue, path: &Path, index: usize) -> Result<Recording> {
+    build_recording(value, path, index, None)
+}
+
+fn build_recording(
+    value: &PyValue,
+    path: &Path,
+    index: usize,
+    tensor: Option<(Option<std::ops::Range<usize>>, Vec<f64>)>,
+) -> Result<Recording> {
     let s = Session::new(value, path, index)?;
     let mouse = s.text("mouse_name")?;
     let id = s.id()?;
@@ -525,31 +728,27 @@ pub fn session_recording_reusing(
             DEFAULT_BIN_SIZE_S
         }
     };
-    let bins = bins.unwrap_or(0..nb);
-    if bins.start >= bins.end || bins.end > nb {
-        return Err(Error::invalid(
-            s.ctx("spks"),
-            format!(
-                "at least {} bins (bins {}..{} requested)",
-                bins.end, bins.start, bins.end
-            ),
-            format!("{nb} bins"),
-        ));
-    }
-    let values = spks_to_tensor(spks, (nu, nt, nb), bins.clone(), buffer)
-        .map_err(|e| Error::invalid(s.ctx("spks"), "a numeric array", e.to_string()))?;
-    let centres: Vec<f64> = bins
-        .map(|k| (k as f64 - ONSET_BIN as f64 + 0.5) * bin_size)
-        .collect();
-    let binned = PopulationTensor::new(
-        values,
-        centres,
-        bin_size,
-        "stim_onset",
-        ValueKind::Counts,
-        trials.clone(),
-        units.clone(),
-    )?;
+    let binned = match tensor {
+        None => None,
+        Some((bins, buffer)) => {
+            let bins = bins.unwrap_or(0..nb);
+            check_bins(&s, &bins, nb)?;
+            let values = spks_to_tensor(spks, (nu, nt, nb), bins.clone(), buffer)
+                .map_err(|e| Error::invalid(s.ctx("spks"), "a numeric array", e.to_string()))?;
+            let centres: Vec<f64> = bins
+                .map(|k| (k as f64 - ONSET_BIN as f64 + 0.5) * bin_size)
+                .collect();
+            Some(PopulationTensor::new(
+                values,
+                centres,
+                bin_size,
+                "stim_onset",
+                ValueKind::Counts,
+                trials.clone(),
+                units.clone(),
+            )?)
+        }
+    };
     let rec = Recording {
         info: SessionInfo {
             id,
@@ -563,7 +762,7 @@ pub fn session_recording_reusing(
         trials,
         steps: None,
         maze: None,
-        binned: Some(binned),
+        binned,
     };
     rec.validate()?;
     Ok(rec)
@@ -577,6 +776,66 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/steinmetz")
             .join(name)
+    }
+
+    /// The one-pass reductions equal, bit for bit, the same reductions of the f64 tensor; and
+    /// the metadata-only recording is the full one without its tensor.
+    #[test]
+    fn epoch_summaries_equal_the_tensor_reductions() {
+        let path = fixture("nma_part0.npz");
+        let values = session_values(&path).unwrap();
+        for (k, v) in values.iter().enumerate() {
+            let rec = session_recording_bins(v, &path, k, Some(40..90)).unwrap();
+            let meta = session_recording_meta(v, &path, k).unwrap();
+            assert!(meta.binned.is_none());
+            assert_eq!(meta.trials.n_trials(), rec.trials.n_trials());
+            let t = rec.binned.unwrap().values;
+            let (nb, nt, nu) = t.dim();
+            // Groups 0..3 by trial; group 3 gets a single trial and has no time course.
+            let mut groups: Vec<usize> = (0..nt).map(|i| i % 3).collect();
+            groups[0] = 3;
+            let (x, courses) = epoch_summaries(v, &path, k, 40..90, &groups).unwrap();
+            assert_eq!(courses.len(), 3);
+            for tr in 0..nt {
+                for u in 0..nu {
+                    let mut acc = 0.0;
+                    for b in 0..nb {
+                        acc += nan0(t[[b, tr, u]]);
+                    }
+                    assert_eq!(x[[tr, u]].to_bits(), nan0(acc / nb as f64).to_bits());
+                }
+            }
+            for (g, c) in courses.iter().enumerate() {
+                let members: Vec<usize> = (0..nt).filter(|&i| groups[i] == g).collect();
+                for b in 0..nb {
+                    for u in 0..nu {
+                        let mut acc = 0.0;
+                        for &tr in &members {
+                            acc += nan0(t[[b, tr, u]]);
+                        }
+                        assert_eq!(c[[b, u]].to_bits(), (acc / members.len() as f64).to_bits());
+                    }
+                }
+            }
+            assert!(epoch_summaries(v, &path, k, 200..300, &groups).is_err());
+            assert!(epoch_summaries(v, &path, k, 40..90, &groups[1..]).is_err());
+        }
+        // Fortran order reads the same counts as C order.
+        let mut fdata = vec![0u8; 24];
+        for u in 0..2 {
+            for t in 0..3 {
+                for b in 0..4 {
+                    fdata[u + 2 * (t + 3 * b)] = ((u * 3 + t) * 4 + b) as u8;
+                }
+            }
+        }
+        let c_order: Vec<u8> = (0..24).collect();
+        let (xc, cc) = reduce_epoch(&c_order, false, (2, 3, 4), 1..4, &[0, 0, 1], f64::from);
+        let (xf, cf) = reduce_epoch(&fdata, true, (2, 3, 4), 1..4, &[0, 0, 1], f64::from);
+        assert_eq!((xc.clone(), cc.clone()), (xf, cf));
+        // Unit 1, trial 2: bins 1..4 of ((1·3 + 2)·4 + b) = 21, 22, 23.
+        assert_eq!(xc[[2, 1]], 22.0);
+        assert_eq!(cc.len(), 1);
     }
 
     #[test]

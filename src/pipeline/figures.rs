@@ -16,7 +16,6 @@ use serde::Serialize;
 use super::config::SteinmetzConfig;
 use super::steinmetz::{
     AreaSessionRow, SessionStatus, SplitHalfRdms, columns, condition_codes, contrast_labelled,
-    epoch_means, epoch_view,
 };
 use super::summary::{CouplingRow, GROUND_TRUTHS, RegionalRow, metric_value};
 use crate::error::{Error, Result};
@@ -312,12 +311,7 @@ pub fn split_half_examples(
                     k.to_string(),
                 )
             })?;
-            let rec = steinmetz_npz::session_recording_bins(
-                value,
-                file,
-                k,
-                Some(config.epoch_start_bin..config.epoch_stop_bin),
-            )?;
+            let rec = steinmetz_npz::session_recording_meta(value, file, k)?;
             let idx: Vec<usize> = rec
                 .units
                 .regions
@@ -333,8 +327,15 @@ pub fn split_half_examples(
                     row.area.clone(),
                 ));
             }
-            let x = columns(&epoch_means(epoch_view(&rec, row.session, config)?), &idx);
             let (codes, pairs) = condition_codes(&rec)?;
+            let (means, _) = steinmetz_npz::epoch_summaries(
+                value,
+                file,
+                k,
+                config.epoch_start_bin..config.epoch_stop_bin,
+                &codes,
+            )?;
+            let x = columns(&means, &idx);
             let r = split_half(x.view(), &codes, &SplitHalfOptions::default())?;
             let same = (r.estimate - row.shesha).abs() < 1e-9
                 || (r.estimate.is_nan() && row.shesha.is_nan());

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayView3, s};
+use ndarray::Array2;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -18,6 +18,7 @@ use super::summary::{self, CouplingRow, RegionalRow};
 use super::tangling::tangling;
 use crate::data::Recording;
 use crate::error::{Error, Result};
+use crate::io::pickle::PyValue;
 use crate::io::steinmetz_npz;
 use crate::rsa::rdm::Rdm;
 use crate::rsa::shesha::{
@@ -194,130 +195,10 @@ pub fn shard_from_slurm() -> Option<(usize, usize)> {
     (n > 0 && id < n).then_some((id, n))
 }
 
-fn nan0(v: f64) -> f64 {
-    if v.is_nan() { 0.0 } else { v }
-}
-
-/// The session tensor's analysis epoch, `[bin, trial, unit]` (bins `epoch_start_bin..
-/// epoch_stop_bin` of the file, wherever they lie in the tensor).
-pub(crate) fn epoch_view<'a>(
-    rec: &'a Recording,
-    session: usize,
-    config: &SteinmetzConfig,
-) -> Result<ArrayView3<'a, f64>> {
-    let tensor = rec
-        .binned
-        .as_ref()
-        .ok_or_else(|| Error::missing(rec.info.id.clone(), "dataset", "spks"))?;
-    let nb = tensor.values.dim().0;
-    // The tensor may hold only some of the file's bins (`run` converts just the epoch); its
-    // bin centres say which: file bin k has centre (k − 50 + 0.5) · width.
-    let first_file_bin = tensor
-        .bin_centres_s
-        .first()
-        .map(|c| (c / tensor.bin_width_s - 0.5 + steinmetz_npz::ONSET_BIN as f64).round())
-        .unwrap_or(0.0);
-    let first_file_bin = if first_file_bin >= 0.0 {
-        first_file_bin as usize
-    } else {
-        usize::MAX // before the file's first bin: cannot contain the epoch
-    };
-    if config.epoch_start_bin < first_file_bin {
-        return Err(Error::invalid(
-            format!("session {session}: spks bins"),
-            format!("bins from {} on", config.epoch_start_bin),
-            format!("bins from {first_file_bin} on"),
-        ));
-    }
-    let (b0, b1) = (
-        config.epoch_start_bin - first_file_bin,
-        config.epoch_stop_bin - first_file_bin,
-    );
-    if b1 > nb {
-        return Err(Error::invalid(
-            format!("session {session}: spks bins"),
-            format!(">= {b1} bins"),
-            nb.to_string(),
-        ));
-    }
-    Ok(tensor.values.slice(s![b0..b1, .., ..]))
-}
-
-/// `X` (trials × units, every unit of the session) exactly as analysed: the mean over the
-/// epoch bins of the counts, NaN → 0. Bins are summed in order from 0.0, as numpy's mean over
-/// the bin axis; an area's `X` is its columns.
-pub(crate) fn epoch_means(epoch: ArrayView3<f64>) -> Array2<f64> {
-    epoch_summaries(epoch, &[]).0
-}
-
 /// Columns `idx` of `m`, in row-major order (`select` would build them column-major, and the
 /// estimators' row reductions must see the same layout whichever way `X` was gathered).
 pub(crate) fn columns(m: &Array2<f64>, idx: &[usize]) -> Array2<f64> {
     Array2::from_shape_fn((m.nrows(), idx.len()), |(r, j)| m[[r, idx[j]]])
-}
-
-/// [`epoch_means`] and, in the same pass over the tensor, the mean time course (`bins ×
-/// units`, NaN counts → 0) of every condition with at least two trials, in condition-code
-/// order: the trajectories whose tangling is reported (an area's are their columns). Trials
-/// are added in session order, bins in order. The two halves of the units run in parallel.
-pub(crate) fn epoch_summaries(
-    epoch: ArrayView3<f64>,
-    codes: &[usize],
-) -> (Array2<f64>, Vec<Array2<f64>>) {
-    let (nb, nt, nu) = epoch.dim();
-    let n_codes = codes.iter().copied().max().map_or(0, |m| m + 1);
-    let mut counts = vec![0usize; n_codes];
-    for &c in codes {
-        counts[c] += 1;
-    }
-    // Slot of each condition's time course (conditions with >= 2 trials only).
-    let mut slot = vec![None; n_codes];
-    let mut n_slots = 0;
-    for (c, &k) in counts.iter().enumerate() {
-        if k >= 2 {
-            slot[c] = Some(n_slots);
-            n_slots += 1;
-        }
-    }
-    let part = |units: std::ops::Range<usize>| {
-        let w = units.len();
-        let mut x = Array2::<f64>::zeros((nt, w));
-        let mut courses = vec![Array2::<f64>::zeros((nb, w)); n_slots];
-        for b in 0..nb {
-            for t in 0..nt {
-                let row = epoch.slice(s![b, t, units.clone()]);
-                x.row_mut(t).zip_mut_with(&row, |o, &v| *o += nan0(v));
-                if let Some(&Some(k)) = codes.get(t).map(|&c| &slot[c]) {
-                    courses[k]
-                        .row_mut(b)
-                        .zip_mut_with(&row, |o, &v| *o += nan0(v));
-                }
-            }
-        }
-        (x, courses)
-    };
-    let half = nu / 2;
-    let ((xa, ca), (xb, cb)) = rayon::join(|| part(0..half), || part(half..nu));
-    let stitch = |a: &Array2<f64>, b: &Array2<f64>| {
-        Array2::from_shape_fn((a.nrows(), nu), |(r, u)| {
-            if u < half {
-                a[[r, u]]
-            } else {
-                b[[r, u - half]]
-            }
-        })
-    };
-    let nbins = nb as f64;
-    let mut x = stitch(&xa, &xb);
-    x.mapv_inplace(|v| nan0(v / nbins));
-    let by_slot: Vec<usize> = counts.iter().copied().filter(|&k| k >= 2).collect();
-    let courses = ca
-        .iter()
-        .zip(&cb)
-        .zip(by_slot)
-        .map(|((a, b), k)| stitch(a, b) / k as f64)
-        .collect();
-    (x, courses)
 }
 
 /// Per-trial condition codes and the `(contrast_left, contrast_right)` pair of each code.
@@ -486,6 +367,7 @@ type SessionResult = (Vec<(AreaSessionRow, Option<SplitHalfRdms>)>, Vec<Skip>);
 /// Analyses one session: its rows and skipped areas.
 fn analyse_session(
     rec: &Recording,
+    (value, path, index): (&PyValue, &Path, usize),
     session: usize,
     config: &SteinmetzConfig,
 ) -> Result<SessionResult> {
@@ -514,8 +396,15 @@ fn analyse_session(
             jobs.push((*area, idx));
         }
     }
-    let epoch = epoch_view(rec, session, config)?;
-    let (x, courses) = epoch_summaries(epoch, &codes);
+    // Trial epoch means and condition time courses straight from the stored counts (no f64
+    // tensor: the pipeline would only reduce it).
+    let (x, courses) = steinmetz_npz::epoch_summaries(
+        value,
+        path,
+        index,
+        config.epoch_start_bin..config.epoch_stop_bin,
+        &codes,
+    )?;
     let rows = jobs
         .par_iter()
         .map(|(area, idx)| {
@@ -864,7 +753,6 @@ fn run_inner(
     let mut t_analyse = 0.0;
     let mut rows = Vec::new();
     let mut split_half_rdms = super::figures::SplitHalfCache::new();
-    let mut spare: Vec<f64> = Vec::new();
     let mut skipped = Vec::new();
     let mut sessions = Vec::new();
     let mut n_failures = 0;
@@ -901,15 +789,8 @@ fn run_inner(
                 continue;
             }
             let t = Instant::now();
-            // Only the analysis epoch is converted to f64: the pipeline reads nothing else. The
-            // previous session's tensor storage is reused (no fresh pages to map and zero).
-            let rec = steinmetz_npz::session_recording_reusing(
-                v,
-                path,
-                k,
-                Some(config.epoch_start_bin..config.epoch_stop_bin),
-                std::mem::take(&mut spare),
-            );
+            // Trials, units and metadata; the counts are reduced by `analyse_session`.
+            let rec = steinmetz_npz::session_recording_meta(v, path, k);
             t_load += t.elapsed().as_secs_f64();
             let mut status = SessionStatus {
                 session: Some(session),
@@ -925,7 +806,7 @@ fn run_inner(
                     status.status = "failed".into();
                     status.detail = Some(e.to_string());
                 }
-                Ok(mut rec) => {
+                Ok(rec) => {
                     status.id = Some(rec.info.id.clone());
                     let n = rec.trials.n_trials();
                     if n < config.min_trials {
@@ -939,7 +820,7 @@ fn run_inner(
                         status.detail = Some(reason);
                     } else {
                         let t = Instant::now();
-                        match analyse_session(&rec, session, config) {
+                        match analyse_session(&rec, (v, path, k), session, config) {
                             Ok((r, s)) => {
                                 for (row, rdms) in r {
                                     if let Some(rdms) = rdms {
@@ -956,9 +837,6 @@ fn run_inner(
                             }
                         }
                         t_analyse += t.elapsed().as_secs_f64();
-                    }
-                    if let Some(tensor) = rec.binned.take() {
-                        spare = tensor.values.into_raw_vec_and_offset().0;
                     }
                 }
             }
