@@ -314,38 +314,78 @@ fn spks_shape(s: &Session<'_>, spks: &NdArray) -> Result<(usize, usize, usize)> 
     }
 }
 
+/// Calls `$body` with `$v` bound to the typed elements of a numeric `NpyData` and `$conv` to
+/// their conversion to f64; `$other` for non-numeric data. One dispatch for every reader of
+/// `spks`.
+macro_rules! with_numeric {
+    ($data:expr, |$v:ident, $conv:ident| $body:expr, $other:ident => $fallback:expr) => {
+        match $data {
+            NpyData::U8($v) => {
+                let $conv = f64::from;
+                $body
+            }
+            NpyData::I8($v) => {
+                let $conv = f64::from;
+                $body
+            }
+            NpyData::U16($v) => {
+                let $conv = f64::from;
+                $body
+            }
+            NpyData::I16($v) => {
+                let $conv = f64::from;
+                $body
+            }
+            NpyData::U32($v) => {
+                let $conv = f64::from;
+                $body
+            }
+            NpyData::I32($v) => {
+                let $conv = f64::from;
+                $body
+            }
+            NpyData::U64($v) => {
+                let $conv = |x: u64| x as f64;
+                $body
+            }
+            NpyData::I64($v) => {
+                let $conv = |x: i64| x as f64;
+                $body
+            }
+            NpyData::F32($v) => {
+                let $conv = f64::from;
+                $body
+            }
+            NpyData::F64($v) => {
+                let $conv = |x: f64| x;
+                $body
+            }
+            $other => $fallback,
+        }
+    };
+}
+
 /// `spks` (neurons × trials × bins, any numeric dtype, C or Fortran order) → f64
 /// `[bin, trial, unit]` for the bins in `bins`, converting element by element (no
-/// intermediate f64 copy of the whole array), into `buffer`'s allocation (a caller converting
-/// session after session hands back the previous tensor's storage, so the pages are reused
-/// instead of being mapped and zeroed again). Trials are converted in parallel: for each
+/// intermediate f64 copy of the whole array). Trials are converted in parallel: for each
 /// (unit, trial) the run of bins is contiguous in C order, and its values go to one slot in
 /// each of the bins' output rows, which stay in cache while the unit index advances.
 fn spks_to_tensor(
     spks: &NdArray,
     (nu, nt, nb): (usize, usize, usize),
     bins: std::ops::Range<usize>,
-    buffer: Vec<f64>,
 ) -> Result<Array3<f64>> {
     fn fill<T: Copy + Sync>(
         src: &[T],
         fortran: bool,
         (nu, nt, nb): (usize, usize, usize),
         bins: std::ops::Range<usize>,
-        mut buffer: Vec<f64>,
         conv: impl Fn(T) -> f64 + Sync,
     ) -> Array3<f64> {
         use ndarray::Axis;
         use rayon::prelude::*;
         let nbins = bins.len();
-        // Every element is written below, so reused storage is not cleared first.
-        let n = nbins * nt * nu;
-        if buffer.len() < n {
-            buffer.resize(n, 0.0);
-        }
-        buffer.truncate(n);
-        let mut out = Array3::from_shape_vec((nbins, nt, nu), buffer)
-            .expect("buffer sized to the shape above");
+        let mut out = Array3::<f64>::zeros((nbins, nt, nu));
         let index = |u: usize, t: usize, b: usize| {
             if fortran {
                 u + nu * (t + nt * b)
@@ -410,26 +450,15 @@ fn spks_to_tensor(
         ));
     }
     let f = spks.fortran_order;
-    let b = buffer;
-    Ok(match &spks.data {
-        NpyData::U8(v) => fill(v, f, dims, bins, b, f64::from),
-        NpyData::I8(v) => fill(v, f, dims, bins, b, f64::from),
-        NpyData::U16(v) => fill(v, f, dims, bins, b, f64::from),
-        NpyData::I16(v) => fill(v, f, dims, bins, b, f64::from),
-        NpyData::U32(v) => fill(v, f, dims, bins, b, f64::from),
-        NpyData::I32(v) => fill(v, f, dims, bins, b, f64::from),
-        NpyData::U64(v) => fill(v, f, dims, bins, b, |x| x as f64),
-        NpyData::I64(v) => fill(v, f, dims, bins, b, |x| x as f64),
-        NpyData::F32(v) => fill(v, f, dims, bins, b, f64::from),
-        NpyData::F64(v) => fill(v, f, dims, bins, b, |x| x),
-        other => {
+    Ok(
+        with_numeric!(&spks.data, |v, conv| fill(v, f, dims, bins, conv), other => {
             return Err(Error::invalid(
                 "spks",
                 "a numeric array",
                 format!("dtype {}", other.dtype_name()),
             ));
-        }
-    })
+        }),
+    )
 }
 
 fn check_bins(s: &Session<'_>, bins: &std::ops::Range<usize>, nb: usize) -> Result<()> {
@@ -500,25 +529,15 @@ pub fn epoch_summaries(
     }
     let f = spks.fortran_order;
     let d = (nu, nt, nb);
-    Ok(match &spks.data {
-        NpyData::U8(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
-        NpyData::I8(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
-        NpyData::U16(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
-        NpyData::I16(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
-        NpyData::U32(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
-        NpyData::I32(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
-        NpyData::U64(v) => reduce_epoch(v, f, d, bins, groups, |x| x as f64),
-        NpyData::I64(v) => reduce_epoch(v, f, d, bins, groups, |x| x as f64),
-        NpyData::F32(v) => reduce_epoch(v, f, d, bins, groups, f64::from),
-        NpyData::F64(v) => reduce_epoch(v, f, d, bins, groups, |x| x),
-        other => {
+    Ok(
+        with_numeric!(&spks.data, |v, conv| reduce_epoch(v, f, d, bins, groups, conv), other => {
             return Err(Error::invalid(
                 s.ctx("spks"),
                 "a numeric array",
                 format!("dtype {}", other.dtype_name()),
             ));
-        }
-    })
+        }),
+    )
 }
 
 /// [`epoch_summaries`] on the raw elements: units are split into chunks reduced in parallel,
@@ -630,36 +649,7 @@ pub fn session_recording_bins(
     index: usize,
     bins: Option<std::ops::Range<usize>>,
 ) -> Result<Recording> {
-    session_recording_reusing(value, path, index, bins, Vec::new())
-}
-
-/// [`session_recording_bins`] building the spike-count tensor in `buffer`'s allocation: pass
-/// the storage of the previous session's tensor (`values.into_raw_vec_and_offset().0`) when
-/// converting many sessions in a row, so its memory is reused rather than freshly mapped.
-///
-/// ```no_run
-/// # use std::path::Path;
-/// use neuropop::io::steinmetz_npz::{session_recording_reusing, session_values};
-/// let path = Path::new("steinmetz_part0.npz");
-/// let mut spare = Vec::new();
-/// for (k, v) in session_values(path)?.iter().enumerate() {
-///     let mut rec = session_recording_reusing(v, path, k, Some(50..100), spare)?;
-///     // ... analyse rec ...
-///     spare = rec.binned.take().map(|t| t.values.into_raw_vec_and_offset().0).unwrap_or_default();
-/// }
-/// # Ok::<(), neuropop::Error>(())
-/// ```
-///
-/// # Errors
-/// As [`session_recording_bins`].
-pub fn session_recording_reusing(
-    value: &PyValue,
-    path: &Path,
-    index: usize,
-    bins: Option<std::ops::Range<usize>>,
-    buffer: Vec<f64>,
-) -> Result<Recording> {
-    build_recording(value, path, index, Some((bins, buffer)))
+    build_recording(value, path, index, Some(bins))
 }
 
 /// The session's [`Recording`] without the spike-count tensor (`binned: None`): trials, units
@@ -685,7 +675,7 @@ fn build_recording(
     value: &PyValue,
     path: &Path,
     index: usize,
-    tensor: Option<(Option<std::ops::Range<usize>>, Vec<f64>)>,
+    tensor: Option<Option<std::ops::Range<usize>>>,
 ) -> Result<Recording> {
     let s = Session::new(value, path, index)?;
     let mouse = s.text("mouse_name")?;
@@ -730,10 +720,10 @@ fn build_recording(
     };
     let binned = match tensor {
         None => None,
-        Some((bins, buffer)) => {
+        Some(bins) => {
             let bins = bins.unwrap_or(0..nb);
             check_bins(&s, &bins, nb)?;
-            let values = spks_to_tensor(spks, (nu, nt, nb), bins.clone(), buffer)
+            let values = spks_to_tensor(spks, (nu, nt, nb), bins.clone())
                 .map_err(|e| Error::invalid(s.ctx("spks"), "a numeric array", e.to_string()))?;
             let centres: Vec<f64> = bins
                 .map(|k| (k as f64 - ONSET_BIN as f64 + 0.5) * bin_size)
@@ -867,11 +857,8 @@ mod tests {
             fortran_order: true,
             data: NpyData::U8(fdata.into()),
         };
-        let x = spks_to_tensor(&a, (2, 3, 4), 1..4, Vec::new()).unwrap();
-        assert_eq!(
-            x,
-            spks_to_tensor(&fa, (2, 3, 4), 1..4, vec![7.0; 100]).unwrap()
-        );
+        let x = spks_to_tensor(&a, (2, 3, 4), 1..4).unwrap();
+        assert_eq!(x, spks_to_tensor(&fa, (2, 3, 4), 1..4).unwrap());
         assert_eq!(x[[0, 2, 1]], ((3 + 2) * 4 + 1) as f64); // bin 1, trial 2, unit 1
     }
 
