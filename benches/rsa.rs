@@ -1,5 +1,5 @@
 //! RSA benchmarks: RDMs from Gram products, split-half Shesha with random splits, feature
-//! split. Run with `cargo bench --bench rsa`; `cargo bench --bench rsa -- --test` runs each
+//! split, ranking an RDM. Run with `cargo bench --bench rsa`; `cargo bench --bench rsa -- --test` runs each
 //! once as a smoke test.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -51,5 +51,19 @@ fn shesha(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, rdms, shesha);
+fn ranks(c: &mut Criterion) {
+    // The condensed cosine RDM of 1600 random samples: what feature_split ranks twice per split.
+    let d = rdm(random(1600, 384, 4).view(), Metric::Cosine)
+        .unwrap()
+        .into_condensed();
+    let (mut scratch, mut out) = (Vec::new(), neuropop::stats::rank::huge_vec(d.len()));
+    let mut g = c.benchmark_group("rank");
+    g.sample_size(20);
+    g.bench_function("rankdata_1279200", |b| {
+        b.iter(|| neuropop::stats::rank::rankdata_into(&d, &mut scratch, &mut out))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, rdms, shesha, ranks);
 criterion_main!(benches);

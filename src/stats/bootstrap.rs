@@ -251,10 +251,10 @@ impl TieGroups {
         TieGroups { order, bounds }
     }
 
-    /// The average rank every original position would get in a resample that holds position
+    /// Twice the average rank every original position would get in a resample that holds position
     /// `i` `counts[i]` times (only positions drawn at least once get a meaningful rank), and
     /// the number of distinct values drawn.
-    fn resample_ranks(&self, counts: &[u32], ranks: &mut [f64]) -> usize {
+    fn resample_ranks(&self, counts: &[u32], ranks: &mut [u64]) -> usize {
         let mut pos = 0usize;
         let mut distinct = 0;
         for g in self.bounds.windows(2) {
@@ -264,8 +264,8 @@ impl TieGroups {
                 continue;
             }
             distinct += 1;
-            // rankdata's (start + end + 1) / 2 for the run start..end of this value.
-            let rank = (pos + pos + c + 1) as f64 / 2.0;
+            // Twice rankdata's (start + end + 1) / 2 for the run start..end of this value.
+            let rank = (pos + pos + c + 1) as u64;
             for &i in members {
                 ranks[i as usize] = rank;
             }
@@ -310,19 +310,32 @@ pub fn spearman_bootstrap(
     if x.iter().chain(y).any(|v| v.is_nan()) {
         return bootstrap(n, opts, |_| f64::NAN);
     }
+    if n >= 1 << 30 {
+        // Beyond the exact integer sums: resample and rank every draw.
+        return bootstrap(n, opts, |idx| {
+            let xs: Vec<f64> = idx.iter().map(|&i| x[i]).collect();
+            let ys: Vec<f64> = idx.iter().map(|&i| y[i]).collect();
+            crate::stats::correlation::spearman(&xs, &ys).map_or(f64::NAN, |c| c.value)
+        });
+    }
     let (gx, gy) = (TieGroups::new(x), TieGroups::new(y));
     bootstrap(n, opts, |idx| {
         let mut counts = vec![0u32; n];
         for &i in idx {
             counts[i] += 1;
         }
-        let (mut rx, mut ry) = (vec![0.0; n], vec![0.0; n]);
+        let (mut rx, mut ry) = (vec![0u64; n], vec![0u64; n]);
         if gx.resample_ranks(&counts, &mut rx) < 2 || gy.resample_ranks(&counts, &mut ry) < 2 {
             return f64::NAN;
         }
-        let xs: Vec<f64> = idx.iter().map(|&i| rx[i]).collect();
-        let ys: Vec<f64> = idx.iter().map(|&i| ry[i]).collect();
-        crate::stats::correlation::pearson_r(&xs, &ys)
+        let (mut sxx, mut syy, mut sxy) = (0u128, 0u128, 0u128);
+        for &i in idx {
+            let (a, b) = (u128::from(rx[i]), u128::from(ry[i]));
+            sxx += a * a;
+            syy += b * b;
+            sxy += a * b;
+        }
+        crate::stats::rank::rho_from_twice_ranks(n, sxx, syy, sxy)
     })
 }
 

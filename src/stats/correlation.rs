@@ -17,7 +17,7 @@ use statrs::function::beta::beta_reg;
 use statrs::function::erf::erfc;
 
 use crate::error::{Error, Result};
-use crate::stats::rank::rankdata;
+use crate::stats::rank::{SpearmanScratch, spearman_rho};
 
 /// A correlation coefficient, its two-sided p-value and the number of pairs.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -155,7 +155,7 @@ pub fn spearman(x: &[f64], y: &[f64]) -> Result<Correlation> {
     if n < 2 || is_constant(x) || is_constant(y) || x.iter().chain(y).any(|v| v.is_nan()) {
         return Ok(Correlation::undefined(n));
     }
-    let r = pearson_r(&rankdata(x), &rankdata(y));
+    let r = spearman_rho(x, y, &mut SpearmanScratch::default());
     if r.is_nan() {
         return Ok(Correlation::undefined(n));
     }

@@ -27,6 +27,29 @@ unsafe extern "C" {
     );
 }
 
+/// The upper triangle of `C = A Aᵀ` by OpenBLAS `dsyrk` (beta = 0: C is only written).
+///
+/// # Safety
+/// `a` must hold `n × k` row-major values and `c` point to `n × n` writable values.
+unsafe fn dsyrk_upper(a: &[f64], n: i32, k: i32, c: *mut f64) {
+    // SAFETY: forwarded from the caller (lda = k, ldc = n).
+    unsafe {
+        cblas_dsyrk(
+            CBLAS_ROW_MAJOR,
+            CBLAS_UPPER,
+            CBLAS_NO_TRANS,
+            n,
+            k,
+            1.0,
+            a.as_ptr(),
+            k,
+            0.0,
+            c,
+            n,
+        );
+    }
+}
+
 /// `X Xᵀ` (rows × rows) of `x`, both triangles filled (the lower one mirrored from the
 /// upper, so the result is exactly symmetric).
 ///
@@ -62,19 +85,7 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
     // SAFETY: `a` holds n × k row-major values (lda = k); `p` points to capacity for n × n
     // values (ldc = n), which dsyrk only writes (beta = 0) in the upper triangle.
     unsafe {
-        cblas_dsyrk(
-            CBLAS_ROW_MAJOR,
-            CBLAS_UPPER,
-            CBLAS_NO_TRANS,
-            ni,
-            ki,
-            1.0,
-            a.as_ptr(),
-            ki,
-            0.0,
-            p,
-            ni,
-        );
+        dsyrk_upper(a, ni, ki, p);
         // Lower triangle from the (now initialised) upper one; then all n × n are set.
         for i in 1..n {
             for j in 0..i {
@@ -84,6 +95,36 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
         c.set_len(n * n);
     }
     Array2::from_shape_vec((n, n), c).expect("n × n values")
+}
+
+/// The upper triangle of `X Xᵀ` for `x` (row-major, `n` rows of `k` values), written into
+/// `out` as an `n × n` row-major matrix. Entries below the diagonal are left as they were:
+/// reusing `out` across calls costs no allocation and no zero-fill.
+///
+/// # Panics
+/// If `x.len() != n * k` (a programming error).
+pub(crate) fn gram_upper_into(x: &[f64], n: usize, k: usize, out: &mut Vec<f64>) {
+    assert_eq!(x.len(), n * k, "gram_upper_into: x must hold n × k values");
+    out.resize(n * n, 0.0);
+    if n == 0 {
+        return;
+    }
+    match (i32::try_from(n), i32::try_from(k)) {
+        (Ok(ni), Ok(ki)) if k > 0 => {
+            // SAFETY: `x` holds n × k row-major values (lda = k) and `out` n × n (ldc = n);
+            // dsyrk writes only the upper triangle (beta = 0: C is not read).
+            unsafe { dsyrk_upper(x, ni, ki, out.as_mut_ptr()) }
+        }
+        _ => {
+            for i in 0..n {
+                let xi = &x[i * k..(i + 1) * k];
+                for j in i..n {
+                    let xj = &x[j * k..(j + 1) * k];
+                    out[i * n + j] = xi.iter().zip(xj).map(|(a, b)| a * b).sum();
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -105,6 +146,23 @@ mod tests {
                 .zip(&t.dot(&x))
                 .all(|(a, b)| (a - b).abs() < 1e-12)
         );
+    }
+
+    #[test]
+    fn upper_into_matches_and_reuses() {
+        let x = Array2::from_shape_fn((9, 5), |(i, j)| ((i * 7 + j * 3) as f64 * 0.21).cos());
+        let d = x.dot(&x.t());
+        let mut out = vec![f64::NAN; 3];
+        for _ in 0..2 {
+            gram_upper_into(x.as_slice().unwrap(), 9, 5, &mut out);
+            for i in 0..9 {
+                for j in i..9 {
+                    assert!((out[i * 9 + j] - d[[i, j]]).abs() < 1e-12);
+                }
+            }
+        }
+        gram_upper_into(&[], 4, 0, &mut out);
+        assert!((0..4).all(|i| (i..4).all(|j| out[i * 4 + j] == 0.0)));
     }
 
     #[test]

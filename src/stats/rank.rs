@@ -21,12 +21,16 @@ pub fn rankdata(x: &[f64]) -> Vec<f64> {
     out
 }
 
-/// [`rankdata`] writing into `out` and reusing `scratch` (sort keys paired with positions),
-/// so that a hot loop (one ranking per split) does not allocate.
+/// [`rankdata`] writing into `out` and reusing `scratch`, so that a hot loop (one ranking per
+/// split) does not allocate.
 ///
-/// Values are mapped to order-preserving integer keys; long inputs (≥ 65,536 values, e.g. a
-/// condensed RDM of 1600 samples) are sorted by a 4-pass LSD radix sort, shorter ones by a
-/// comparison sort.
+/// Each value becomes one `u64`: the high bits an order-preserving integer key of the value
+/// (relative to the smallest, shortened to the bits left above the position), the low bits
+/// its position. Sorting these words (for inputs of ≥ 65,536 values, e.g. a condensed RDM of
+/// 1600 samples, one bucket pass on the top 11 bits and a comparison sort of each bucket in
+/// cache; a comparison sort below) orders the values up to the shortened key; runs that share
+/// a shortened key are then re-sorted on the full key, so ties are exactly those of the values
+/// themselves.
 ///
 /// # Panics
 /// If `out.len() != x.len()` (a programming error, not a data error).
@@ -38,7 +42,7 @@ pub fn rankdata(x: &[f64]) -> Vec<f64> {
 /// rankdata_into(&[3.0, 1.0, 2.0], &mut scratch, &mut out);
 /// assert_eq!(out, vec![3.0, 1.0, 2.0]);
 /// ```
-pub fn rankdata_into(x: &[f64], scratch: &mut Vec<(u64, u32)>, out: &mut [f64]) {
+pub fn rankdata_into(x: &[f64], scratch: &mut Vec<u64>, out: &mut [f64]) {
     assert_eq!(
         out.len(),
         x.len(),
@@ -48,31 +52,172 @@ pub fn rankdata_into(x: &[f64], scratch: &mut Vec<(u64, u32)>, out: &mut [f64]) 
         out.fill(f64::NAN);
         return;
     }
-    scratch.clear();
-    scratch.extend(x.iter().enumerate().map(|(i, &v)| (order_key(v), i as u32)));
-    if scratch.len() >= RADIX_MIN {
-        radix_sort(scratch);
-    } else {
-        scratch.sort_unstable();
+    // Twice an average rank is an integer; halving it is exact.
+    visit_ranks(x, scratch, |i, twice| out[i] = twice as f64 / 2.0);
+}
+
+/// Calls `f(position, 2 × rank)` for every value of `x` (no NaN), in ascending order of value.
+/// `2 × rank` is an integer: a run of `k` ties starting at sorted position `s` (0-based) has
+/// rank `s + (k + 1)/2`.
+fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64)) {
+    let n = x.len();
+    if n == 0 {
+        return;
     }
-    let n = scratch.len();
+    // Low `ib` bits hold the position, the bits above it the key relative to the smallest,
+    // shifted down to the `kb` bits that fit (a monotone map: ties it creates are undone below).
+    let ib = index_bits(n);
+    let low = (1u64 << ib) - 1;
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    for &v in x {
+        let k = order_key(v);
+        lo = lo.min(k);
+        hi = hi.max(k);
+    }
+    let span_bits = u64::BITS - (hi - lo).leading_zeros();
+    let kb = span_bits.min(64 - ib);
+    let drop = span_bits - kb;
+    let word = |i: usize, v: f64| (((order_key(v) - lo) >> drop) << ib) | i as u64;
+    let sorted: &mut [u64] = if n >= RADIX_MIN {
+        // Grown, never cleared: the bucket sort writes every word it uses.
+        if scratch.len() < n {
+            *scratch = huge_vec(n);
+        }
+        let out = &mut scratch[..n];
+        bucket_sort(n, |i| word(i, x[i]), ib + kb, out);
+        out
+    } else {
+        scratch.clear();
+        scratch.extend(x.iter().enumerate().map(|(i, &v)| word(i, v)));
+        scratch.sort_unstable();
+        scratch
+    };
+    let key = |w: u64| order_key(x[(w & low) as usize]);
     let mut start = 0;
     while start < n {
-        let k = scratch[start].0;
+        let top = sorted[start] >> ib;
         let mut end = start + 1;
-        while end < n && scratch[end].0 == k {
+        while end < n && sorted[end] >> ib == top {
             end += 1;
         }
-        // Positions start..end (0-based) share the average 1-based rank.
-        let rank = (start + end + 1) as f64 / 2.0;
-        for &(_, i) in &scratch[start..end] {
-            out[i as usize] = rank;
+        if end - start == 1 {
+            f((sorted[start] & low) as usize, 2 * start as u64 + 2);
+        } else {
+            // The reduced keys tie: order this run on the full key, then average the ranks of
+            // each group of exactly equal values.
+            let run = &mut sorted[start..end];
+            run.sort_unstable_by_key(|&w| key(w));
+            let mut s = 0;
+            while s < run.len() {
+                let k = key(run[s]);
+                let mut e = s + 1;
+                while e < run.len() && key(run[e]) == k {
+                    e += 1;
+                }
+                // Positions start+s..start+e (0-based) share the average 1-based rank.
+                let twice = (2 * start + s + e + 1) as u64;
+                for &w in &run[s..e] {
+                    f((w & low) as usize, twice);
+                }
+                s = e;
+            }
         }
         start = end;
     }
 }
 
-/// Inputs at least this long are radix-sorted.
+/// Reusable buffers of [`spearman_rho`].
+#[derive(Default)]
+pub struct SpearmanScratch {
+    words: Vec<u64>,
+    twice_a: Vec<u32>,
+}
+
+/// Spearman's ρ of `a` and `b` (equal lengths): the Pearson correlation of their average
+/// ranks, as `scipy.stats.spearmanr`, computed in exact integer arithmetic on twice the ranks
+/// (so the only rounding is the final division). NaN when fewer than 2 values, a NaN value,
+/// or either input is constant.
+///
+/// # Panics
+/// If the lengths differ (a programming error).
+///
+/// # Example
+/// ```
+/// use neuropop::stats::rank::{spearman_rho, SpearmanScratch};
+/// let mut s = SpearmanScratch::default();
+/// let r = spearman_rho(&[1.0, 2.0, 3.0, 4.0, 5.0], &[5.0, 6.0, 7.0, 8.0, 7.0], &mut s);
+/// assert!((r - 0.8207826816681233).abs() < 1e-15); // scipy.stats.spearmanr
+/// ```
+pub fn spearman_rho(a: &[f64], b: &[f64], scratch: &mut SpearmanScratch) -> f64 {
+    assert_eq!(a.len(), b.len(), "spearman_rho: lengths must be equal");
+    let n = a.len();
+    if n < 2 || a.iter().chain(b).any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
+    if n >= 1 << 30 {
+        // Twice a rank would not fit u32 nor the sums u128: plain floating point.
+        return crate::stats::correlation::pearson_r(&rankdata(a), &rankdata(b));
+    }
+    if scratch.twice_a.len() < n {
+        scratch.twice_a = huge_vec(n);
+    }
+    let twice_a = &mut scratch.twice_a[..n];
+    let mut sxx: u128 = 0;
+    visit_ranks(a, &mut scratch.words, |i, x| {
+        twice_a[i] = x as u32;
+        sxx += u128::from(x * x);
+    });
+    let (mut sxy, mut syy): (u128, u128) = (0, 0);
+    visit_ranks(b, &mut scratch.words, |i, y| {
+        sxy += u128::from(u64::from(twice_a[i]) * y);
+        syy += u128::from(y * y);
+    });
+    rho_from_twice_ranks(n, sxx, syy, sxy)
+}
+
+/// Pearson correlation of two sets of `n < 2^30` average ranks given as sums over twice the
+/// ranks (`Σx²`, `Σy²`, `Σxy`); twice the ranks sum to `n (n + 1)` on both sides. Exact in
+/// integers up to the final division; NaN when either side is constant.
+pub(crate) fn rho_from_twice_ranks(n: usize, sxx: u128, syy: u128, sxy: u128) -> f64 {
+    let (nn, s) = (n as i128, (n * (n + 1)) as i128);
+    let num = nn * sxy as i128 - s * s;
+    let (dx, dy) = (nn * sxx as i128 - s * s, nn * syy as i128 - s * s);
+    if dx <= 0 || dy <= 0 {
+        return f64::NAN;
+    }
+    // sqrt(fl(d²)) = d exactly, so a perfect monotone relation gives exactly ±1.
+    (num as f64 / (dx as f64 * dy as f64).sqrt()).clamp(-1.0, 1.0)
+}
+
+/// A zeroed vector whose memory the kernel is asked to back with huge pages (before it is
+/// touched): the random writes of a ranking then stay within the TLB's reach.
+pub fn huge_vec<T: Copy + Default>(n: usize) -> Vec<T> {
+    let mut v: Vec<T> = Vec::with_capacity(n);
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let bytes = n * std::mem::size_of::<T>();
+        let start = v.as_ptr() as usize;
+        let first = start.next_multiple_of(HUGE);
+        let end = (start + bytes) / HUGE * HUGE;
+        if end > first {
+            // SAFETY: [first, end) lies inside the allocation just made and not yet touched;
+            // MADV_HUGEPAGE is only a hint and does not change its contents or validity.
+            unsafe {
+                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v.resize(n, T::default());
+    v
+}
+
+/// Bits needed for a position below `n` (at least 1).
+fn index_bits(n: usize) -> u32 {
+    (usize::BITS - n.saturating_sub(1).leading_zeros()).max(1)
+}
+
+/// Inputs at least this long are bucket-sorted.
 const RADIX_MIN: usize = 1 << 16;
 
 /// An integer whose unsigned order is the numeric order of the (non-NaN) float; −0.0 and +0.0
@@ -88,30 +233,81 @@ pub(crate) fn order_key(v: f64) -> u64 {
     }
 }
 
-/// Stable LSD radix sort on the 64-bit key, 16 bits per pass.
-fn radix_sort(v: &mut Vec<(u64, u32)>) {
-    let mut buf = vec![(0u64, 0u32); v.len()];
-    for pass in 0..4 {
-        let shift = pass * 16;
-        let mut counts = vec![0usize; 1 << 16];
-        for &(k, _) in v.iter() {
-            counts[((k >> shift) & 0xffff) as usize] += 1;
+/// Bits of the bucket index: 2,048 buckets, so the ~600 words of an average bucket of a
+/// 1600-sample RDM sort inside L1.
+const BUCKET_BITS: u32 = 11;
+
+/// Bits sorted by counting passes inside a bucket.
+const IN_BUCKET_BITS: u32 = 16;
+
+/// Sorts the words `word(0), …, word(n − 1)` (each below `2^bits`) into `out`: one counting
+/// pass and one scatter on the top [`BUCKET_BITS`], then each bucket sorted in cache. The
+/// words are computed twice instead of stored, so the large arrays are crossed only once.
+fn bucket_sort(n: usize, word: impl Fn(usize) -> u64, bits: u32, out: &mut [u64]) {
+    let shift = bits.saturating_sub(BUCKET_BITS);
+    let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
+    for i in 0..n {
+        starts[(word(i) >> shift) as usize + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut next = starts.clone();
+    for i in 0..n {
+        let w = word(i);
+        let b = (w >> shift) as usize;
+        out[next[b]] = w;
+        next[b] += 1;
+    }
+    let mut tmp = Vec::new();
+    for b in starts.windows(2) {
+        sort_bucket(&mut out[b[0]..b[1]], shift, &mut tmp);
+    }
+}
+
+/// Sorts words that agree above bit `shift`: two stable 8-bit counting passes on the 16 bits
+/// below it, then an insertion sort, which only has to move the rare words that also agree on
+/// those 16 bits.
+fn sort_bucket(v: &mut [u64], shift: u32, tmp: &mut Vec<u64>) {
+    if v.len() > 32 {
+        tmp.resize(v.len(), 0);
+        let lo = shift.saturating_sub(IN_BUCKET_BITS);
+        let mut in_tmp = false;
+        for s in (lo..shift).step_by(8) {
+            let (src, dst): (&[u64], &mut [u64]) = if in_tmp {
+                (&tmp[..v.len()], &mut *v)
+            } else {
+                (&*v, &mut tmp[..v.len()])
+            };
+            let mut count = [0usize; 256];
+            for &w in src {
+                count[((w >> s) & 0xff) as usize] += 1;
+            }
+            let mut total = 0;
+            for c in count.iter_mut() {
+                let here = *c;
+                *c = total;
+                total += here;
+            }
+            for &w in src {
+                let d = ((w >> s) & 0xff) as usize;
+                dst[count[d]] = w;
+                count[d] += 1;
+            }
+            in_tmp = !in_tmp;
         }
-        if counts.contains(&v.len()) {
-            continue; // every key has the same digit: this pass would not move anything
+        if in_tmp {
+            v.copy_from_slice(&tmp[..v.len()]);
         }
-        let mut total = 0;
-        for c in counts.iter_mut() {
-            let here = *c;
-            *c = total;
-            total += here;
+    }
+    for i in 1..v.len() {
+        let w = v[i];
+        let mut j = i;
+        while j > 0 && v[j - 1] > w {
+            v[j] = v[j - 1];
+            j -= 1;
         }
-        for &item in v.iter() {
-            let d = ((item.0 >> shift) & 0xffff) as usize;
-            buf[counts[d]] = item;
-            counts[d] += 1;
-        }
-        std::mem::swap(v, &mut buf);
+        v[j] = w;
     }
 }
 
@@ -138,28 +334,106 @@ mod tests {
     }
 
     #[test]
-    fn radix_path_matches_comparison_sort() {
+    fn bucket_sort_matches_comparison_sort() {
         use rand::Rng as _;
         let mut rng = crate::stats::rng::stream(8, 0);
         let n = RADIX_MIN + 123;
+        let ib = index_bits(n);
+        for bits in [ib, ib + 5, 64] {
+            let words: Vec<u64> = (0..n)
+                .map(|i| {
+                    let key = if bits == ib {
+                        0
+                    } else {
+                        rng.random::<u64>() >> (64 - (bits - ib))
+                    };
+                    (key << ib) | i as u64
+                })
+                .collect();
+            let mut sorted = words.clone();
+            sorted.sort_unstable();
+            let mut out = vec![0; n];
+            bucket_sort(n, |i| words[i], bits, &mut out);
+            assert_eq!(out, sorted, "{bits} bits");
+        }
+    }
+
+    /// The reference: ranks from a full comparison sort of (value, position).
+    fn ranks_by_comparison(x: &[f64]) -> Vec<f64> {
+        let mut order: Vec<usize> = (0..x.len()).collect();
+        order.sort_by_key(|&i| order_key(x[i]));
+        let mut out = vec![0.0; x.len()];
+        let mut s = 0;
+        while s < order.len() {
+            let mut e = s + 1;
+            while e < order.len() && order_key(x[order[e]]) == order_key(x[order[s]]) {
+                e += 1;
+            }
+            for &i in &order[s..e] {
+                out[i] = (s + e + 1) as f64 / 2.0;
+            }
+            s = e;
+        }
+        out
+    }
+
+    #[test]
+    fn long_inputs_rank_like_a_comparison_sort() {
+        use rand::Rng as _;
+        let mut rng = crate::stats::rng::stream(9, 0);
+        let n = RADIX_MIN * 3 + 17;
+        // Heavy ties, values that differ only below the truncated key bits, both signs, ±0.
         let x: Vec<f64> = (0..n)
-            .map(|_| (rng.random_range(-500..500) as f64) * 0.37)
+            .map(|i| match i % 5 {
+                0 => (rng.random_range(-500..500) as f64) * 0.37,
+                1 => 1.0 + (rng.random_range(0..4096) as f64) * f64::EPSILON,
+                2 => -1.0 - (rng.random_range(0..64) as f64) * f64::EPSILON,
+                3 => {
+                    if rng.random::<bool>() {
+                        0.0
+                    } else {
+                        -0.0
+                    }
+                }
+                _ => rng.random::<f64>() * 2.0 - 1.0,
+            })
             .collect();
-        let mut sorted: Vec<(u64, u32)> = x
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (order_key(v), i as u32))
-            .collect();
-        sorted.sort_unstable();
-        let mut radix: Vec<(u64, u32)> = x
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| (order_key(v), i as u32))
-            .collect();
-        radix_sort(&mut radix);
-        assert_eq!(radix, sorted);
+        assert_eq!(rankdata(&x), ranks_by_comparison(&x));
+        let short = &x[..1000];
+        assert_eq!(rankdata(short), ranks_by_comparison(short));
         let r = rankdata(&x);
         assert_eq!(r.iter().sum::<f64>(), (n * (n + 1)) as f64 / 2.0);
+    }
+
+    #[test]
+    fn spearman_rho_equals_pearson_of_ranks() {
+        use rand::Rng as _;
+        let mut rng = crate::stats::rng::stream(10, 0);
+        let mut scratch = SpearmanScratch::default();
+        for n in [2usize, 3, 17, 1000, RADIX_MIN + 5] {
+            let a: Vec<f64> = (0..n)
+                .map(|_| f64::from(rng.random_range(0..50u8)))
+                .collect();
+            let b: Vec<f64> = a
+                .iter()
+                .map(|v| {
+                    if rng.random::<f64>() < 0.3 {
+                        rng.random()
+                    } else {
+                        v * 0.5
+                    }
+                })
+                .collect();
+            let want = crate::stats::correlation::pearson_r(&rankdata(&a), &rankdata(&b));
+            let got = spearman_rho(&a, &b, &mut scratch);
+            assert!((got - want).abs() < 1e-13, "n = {n}: {got} vs {want}");
+        }
+        assert!(spearman_rho(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0], &mut scratch).is_nan());
+        assert!(spearman_rho(&[1.0, f64::NAN], &[1.0, 2.0], &mut scratch).is_nan());
+        assert_eq!(
+            spearman_rho(&[3.0, 1.0, 2.0], &[30.0, 10.0, 20.0], &mut scratch),
+            1.0
+        );
     }
 
     #[test]

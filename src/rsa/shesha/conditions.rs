@@ -6,8 +6,7 @@ use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::rsa::rdm::{Metric, check_finite};
-use crate::stats::correlation::pearson_r;
-use crate::stats::rank::rankdata_into;
+use crate::stats::rank::{SpearmanScratch, spearman_rho};
 
 /// Validates a trials × features matrix and its per-trial condition codes, and returns, for
 /// every code `0..=max`, its trials in ascending (session) order.
@@ -130,10 +129,13 @@ pub(crate) fn small_rdm(mut m: Array2<f64>, metric: Metric) -> Vec<f64> {
 
 /// Scratch buffers for [`guarded_spearman`].
 #[derive(Default)]
-pub(crate) struct RankScratch {
-    order: Vec<(u64, u32)>,
-    ra: Vec<f64>,
-    rb: Vec<f64>,
+pub(crate) struct RankScratch(SpearmanScratch);
+
+impl RankScratch {
+    /// Spearman correlation of `a` and `b` (equal lengths), reusing the buffers.
+    pub(crate) fn spearman(&mut self, a: &[f64], b: &[f64]) -> f64 {
+        spearman_rho(a, b, &mut self.0)
+    }
 }
 
 /// Why a guarded Spearman is undefined.
@@ -174,11 +176,7 @@ pub(crate) fn guarded_spearman(
     if a.iter().chain(b).any(|v| v.is_nan()) || a.len() < 2 {
         return Err(Undefined::NanDistance);
     }
-    scratch.ra.resize(a.len(), 0.0);
-    scratch.rb.resize(b.len(), 0.0);
-    rankdata_into(a, &mut scratch.order, &mut scratch.ra);
-    rankdata_into(b, &mut scratch.order, &mut scratch.rb);
-    let r = pearson_r(&scratch.ra, &scratch.rb);
+    let r = scratch.spearman(a, b);
     if r.is_finite() {
         Ok(r)
     } else {

@@ -13,17 +13,19 @@
 //! resample the distances are computed once per distinct sample and pairs of a sample with
 //! itself are dropped (shesha-geometry 0.3 `return_type='result'`).
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::conditions::RankScratch;
+use super::feature_halves::{FeatureHalves, HalvesWorkspace};
 use super::result::{
     Bootstrap, EPS, Handled, NanPolicy, StabilityResult, apply_nan_policy, check_ci,
-    population_std, resampled_pair_index, spearman_value,
+    population_std, resampled_pair_index,
 };
 use crate::error::{Error, Result};
 use crate::result::Meta;
-use crate::rsa::rdm::{Metric, ZeroNorm, check_finite, rdm_with};
+use crate::rsa::rdm::{Metric, check_finite};
 use crate::stats::bootstrap::sample_std;
 use crate::stats::rng;
 
@@ -97,10 +99,6 @@ fn random_partition(p: usize, seed: u64, i: u64) -> (Vec<usize>, Vec<usize>) {
     (perm[..mid].to_vec(), perm[mid..2 * mid].to_vec())
 }
 
-fn columns(x: ArrayView2<f64>, cols: &[usize]) -> Array2<f64> {
-    x.select(Axis(1), cols)
-}
-
 /// Score of one partition: `Ok(Some(rho))`, `Ok(None)` (skipped) or an error/propagation.
 enum Score {
     Value(f64),
@@ -108,28 +106,36 @@ enum Score {
     Propagate,
 }
 
-fn score_pair(a: Vec<f64>, b: Vec<f64>, policy: NanPolicy, meta: &mut Meta) -> Result<Score> {
-    match apply_nan_policy(a, b, policy, meta, "feature_split")? {
+/// Score of the two RDMs of one partition under the NaN policy (copies them only when some
+/// distance is undefined).
+fn score_pair(
+    a: &[f64],
+    b: &[f64],
+    policy: NanPolicy,
+    meta: &mut Meta,
+    ranks: &mut RankScratch,
+) -> Result<Score> {
+    if a.iter().chain(b).all(|v| v.is_finite()) {
+        return Ok(score_defined(a, b, ranks));
+    }
+    match apply_nan_policy(a.to_vec(), b.to_vec(), policy, meta, "feature_split")? {
         Handled::Propagate => Ok(Score::Propagate),
-        Handled::Use(a, b) => {
-            if a.len() < 2 || population_std(&a) < EPS || population_std(&b) < EPS {
-                return Ok(Score::Skipped);
-            }
-            let rho = spearman_value(&a, &b);
-            Ok(if rho.is_finite() {
-                Score::Value(rho)
-            } else {
-                Score::Skipped
-            })
-        }
+        Handled::Use(a, b) => Ok(score_defined(&a, &b, ranks)),
     }
 }
 
-fn half_rdm(x: ArrayView2<f64>, cols: &[usize], metric: Metric) -> Vec<f64> {
-    // Finite input was checked; ZeroNorm::Nan reproduces scipy's NaN for direction-less rows.
-    rdm_with(columns(x, cols).view(), metric, ZeroNorm::Nan)
-        .map(|r| r.into_condensed())
-        .unwrap_or_default()
+/// Spearman of two RDMs without undefined distances; skipped when one is constant (population
+/// std < 1e-12) or the correlation is not finite.
+fn score_defined(a: &[f64], b: &[f64], ranks: &mut RankScratch) -> Score {
+    if a.len() < 2 || population_std(a) < EPS || population_std(b) < EPS {
+        return Score::Skipped;
+    }
+    let rho = ranks.spearman(a, b);
+    if rho.is_finite() {
+        Score::Value(rho)
+    } else {
+        Score::Skipped
+    }
 }
 
 /// Feature-split Shesha of `x` (samples × features), shesha-geometry's `feature_split`.
@@ -236,6 +242,7 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
         }
     }
     let xs = xs.view();
+    let halves = FeatureHalves::new(xs, opts.metric);
 
     if let Some(parts) = &opts.partitions {
         if parts.is_empty() {
@@ -281,17 +288,16 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
         let end = (drawn + batch).min(limit);
         let batch_scores: Vec<(Result<Score>, Meta)> = (drawn..end)
             .into_par_iter()
-            .map(|i| {
-                let (a, b) = partition(i);
-                let mut m = Meta::default();
-                let s = score_pair(
-                    half_rdm(xs, &a, opts.metric),
-                    half_rdm(xs, &b, opts.metric),
-                    opts.nan_policy,
-                    &mut m,
-                );
-                (s, m)
-            })
+            .map_init(
+                || (HalvesWorkspace::default(), RankScratch::default()),
+                |(ws, ranks), i| {
+                    let (a, b) = partition(i);
+                    let mut m = Meta::default();
+                    halves.rdms(&a, &b, ws);
+                    let s = score_pair(&ws.da, &ws.db, opts.nan_policy, &mut m, ranks);
+                    (s, m)
+                },
+            )
             .collect();
         for (s, m) in batch_scores {
             drawn += 1;
@@ -375,17 +381,18 @@ fn bootstrap_draw(
         .map(|r| unique.binary_search(r).expect("r is in unique"))
         .collect();
     let xu = xs.select(Axis(0), &unique);
+    let halves = FeatureHalves::new(xu.view(), metric);
+    let (mut ws, mut ranks) = (HalvesWorkspace::default(), RankScratch::default());
     let mut pairs = Vec::new();
     resampled_pair_index(&inverse, unique.len(), &mut pairs);
     let mut sum = 0.0;
     let mut count = 0usize;
     for (a, b) in parts {
-        let ra = half_rdm(xu.view(), a, metric);
-        let rb = half_rdm(xu.view(), b, metric);
-        let ra: Vec<f64> = pairs.iter().map(|&k| ra[k]).collect();
-        let rb: Vec<f64> = pairs.iter().map(|&k| rb[k]).collect();
+        halves.rdms(a, b, &mut ws);
+        let ra: Vec<f64> = pairs.iter().map(|&k| ws.da[k]).collect();
+        let rb: Vec<f64> = pairs.iter().map(|&k| ws.db[k]).collect();
         let mut scratch = Meta::default();
-        match score_pair(ra, rb, policy, &mut scratch) {
+        match score_pair(&ra, &rb, policy, &mut scratch, &mut ranks) {
             Ok(Score::Value(v)) => {
                 sum += v;
                 count += 1;

@@ -16,6 +16,7 @@
 
 mod conditions;
 mod cross_validated;
+mod feature_halves;
 mod feature_split;
 mod replicate;
 mod result;

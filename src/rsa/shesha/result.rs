@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::stats::bootstrap::{percentile_interval, resample_indices, sample_std};
 use crate::stats::correlation::pearson_r;
-use crate::stats::rank::rankdata;
+use crate::stats::rank::{SpearmanScratch, spearman_rho};
 
 /// shesha-geometry's numerical zero for standard deviations and norms.
 pub(crate) const EPS: f64 = 1e-12;
@@ -271,7 +271,7 @@ pub(crate) fn spearman_value(a: &[f64], b: &[f64]) -> f64 {
     if a.len() < 2 || a.iter().chain(b).any(|v| v.is_nan()) {
         return f64::NAN;
     }
-    pearson_r(&rankdata(a), &rankdata(b))
+    spearman_rho(a, b, &mut SpearmanScratch::default())
 }
 
 /// shesha-geometry's `rowwise_correlation` for one pair of vectors: NaN with fewer than 3
