@@ -9,6 +9,7 @@ pub mod data;
 pub mod demo;
 pub mod error;
 pub mod io;
+mod mem;
 pub mod output;
 pub mod pipeline;
 pub mod plot;

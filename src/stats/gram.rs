@@ -10,6 +10,7 @@ use ndarray::{Array2, ArrayView2};
 const CBLAS_ROW_MAJOR: i32 = 101;
 const CBLAS_UPPER: i32 = 121;
 const CBLAS_NO_TRANS: i32 = 111;
+const CBLAS_TRANS: i32 = 112;
 
 unsafe extern "C" {
     fn cblas_dsyrk(
@@ -33,16 +34,26 @@ unsafe extern "C" {
 /// `a` must hold `n × k` row-major values and `c` point to `n × n` writable values.
 unsafe fn dsyrk_upper(a: &[f64], n: i32, k: i32, c: *mut f64) {
     // SAFETY: forwarded from the caller (lda = k, ldc = n).
+    unsafe { dsyrk_raw(CBLAS_NO_TRANS, a, n, k, k, c) }
+}
+
+/// `cblas_dsyrk` (row-major, upper, alpha = 1, beta = 0) with `trans` and `lda`.
+///
+/// # Safety
+/// `a` must hold the `n × k` (`NoTrans`) or `k × n` (`Trans`) row-major matrix with leading
+/// dimension `lda`, and `c` point to `n × n` writable values.
+unsafe fn dsyrk_raw(trans: i32, a: &[f64], n: i32, k: i32, lda: i32, c: *mut f64) {
+    // SAFETY: forwarded from the caller.
     unsafe {
         cblas_dsyrk(
             CBLAS_ROW_MAJOR,
             CBLAS_UPPER,
-            CBLAS_NO_TRANS,
+            trans,
             n,
             k,
             1.0,
             a.as_ptr(),
-            k,
+            lda,
             0.0,
             c,
             n,
@@ -97,30 +108,37 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
     Array2::from_shape_vec((n, n), c).expect("n × n values")
 }
 
-/// The upper triangle of `X Xᵀ` for `x` (row-major, `n` rows of `k` values), written into
-/// `out` as an `n × n` row-major matrix. Entries below the diagonal are left as they were:
-/// reusing `out` across calls costs no allocation and no zero-fill.
+/// The upper triangle of `Xᵀ X` for `xt` (row-major, `k` rows of `n` values: the columns of
+/// the `n × k` matrix `X` stored one after another), written into `out` as an `n × n`
+/// row-major matrix; entries below the diagonal are left as they were.
 ///
 /// # Panics
-/// If `x.len() != n * k` (a programming error).
-pub(crate) fn gram_upper_into(x: &[f64], n: usize, k: usize, out: &mut Vec<f64>) {
-    assert_eq!(x.len(), n * k, "gram_upper_into: x must hold n × k values");
-    out.resize(n * n, 0.0);
+/// If `xt.len() != k * n` (a programming error).
+pub(crate) fn gram_of_columns_into(xt: &[f64], k: usize, n: usize, out: &mut Vec<f64>) {
+    assert_eq!(
+        xt.len(),
+        n * k,
+        "gram_of_columns_into: xt must hold k × n values"
+    );
+    crate::mem::resize_huge(out, n * n);
     if n == 0 {
         return;
     }
     match (i32::try_from(n), i32::try_from(k)) {
-        (Ok(ni), Ok(ki)) if k > 0 => {
-            // SAFETY: `x` holds n × k row-major values (lda = k) and `out` n × n (ldc = n);
-            // dsyrk writes only the upper triangle (beta = 0: C is not read).
-            unsafe { dsyrk_upper(x, ni, ki, out.as_mut_ptr()) }
-        }
+        // SAFETY: `xt` holds k × n row-major values (lda = n) and `out` n × n (ldc = n).
+        (Ok(ni), Ok(ki)) if k > 0 => unsafe {
+            dsyrk_raw(CBLAS_TRANS, xt, ni, ki, ni, out.as_mut_ptr())
+        },
         _ => {
             for i in 0..n {
-                let xi = &x[i * k..(i + 1) * k];
-                for j in i..n {
-                    let xj = &x[j * k..(j + 1) * k];
-                    out[i * n + j] = xi.iter().zip(xj).map(|(a, b)| a * b).sum();
+                out[i * n + i..(i + 1) * n].fill(0.0);
+            }
+            for row in xt.chunks_exact(n) {
+                for i in 0..n {
+                    let (v, dst) = (row[i], &mut out[i * n..(i + 1) * n]);
+                    for j in i..n {
+                        dst[j] += v * row[j];
+                    }
                 }
             }
         }
@@ -149,19 +167,21 @@ mod tests {
     }
 
     #[test]
-    fn upper_into_matches_and_reuses() {
+    fn gram_of_columns_matches_and_reuses() {
         let x = Array2::from_shape_fn((9, 5), |(i, j)| ((i * 7 + j * 3) as f64 * 0.21).cos());
         let d = x.dot(&x.t());
+        // The columns of x stored one after another.
+        let xt = x.t().as_standard_layout().into_owned();
         let mut out = vec![f64::NAN; 3];
         for _ in 0..2 {
-            gram_upper_into(x.as_slice().unwrap(), 9, 5, &mut out);
+            gram_of_columns_into(xt.as_slice().unwrap(), 5, 9, &mut out);
             for i in 0..9 {
                 for j in i..9 {
                     assert!((out[i * 9 + j] - d[[i, j]]).abs() < 1e-12);
                 }
             }
         }
-        gram_upper_into(&[], 4, 0, &mut out);
+        gram_of_columns_into(&[], 0, 4, &mut out);
         assert!((0..4).all(|i| (i..4).all(|j| out[i * 4 + j] == 0.0)));
     }
 

@@ -81,7 +81,7 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
     let sorted: &mut [u64] = if n >= RADIX_MIN {
         // Grown, never cleared: the bucket sort writes every word it uses.
         if scratch.len() < n {
-            *scratch = huge_vec(n);
+            *scratch = crate::mem::huge_vec(n);
         }
         let out = &mut scratch[..n];
         bucket_sort(n, |i| word(i, x[i]), ib + kb, out);
@@ -159,7 +159,7 @@ pub fn spearman_rho(a: &[f64], b: &[f64], scratch: &mut SpearmanScratch) -> f64 
         return crate::stats::correlation::pearson_r(&rankdata(a), &rankdata(b));
     }
     if scratch.twice_a.len() < n {
-        scratch.twice_a = huge_vec(n);
+        scratch.twice_a = crate::mem::huge_vec(n);
     }
     let twice_a = &mut scratch.twice_a[..n];
     let mut sxx: u128 = 0;
@@ -189,27 +189,10 @@ pub(crate) fn rho_from_twice_ranks(n: usize, sxx: u128, syy: u128, sxy: u128) ->
     (num as f64 / (dx as f64 * dy as f64).sqrt()).clamp(-1.0, 1.0)
 }
 
-/// A zeroed vector whose memory the kernel is asked to back with huge pages (before it is
-/// touched): the random writes of a ranking then stay within the TLB's reach.
-pub fn huge_vec<T: Copy + Default>(n: usize) -> Vec<T> {
-    let mut v: Vec<T> = Vec::with_capacity(n);
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let bytes = n * std::mem::size_of::<T>();
-        let start = v.as_ptr() as usize;
-        let first = start.next_multiple_of(HUGE);
-        let end = (start + bytes) / HUGE * HUGE;
-        if end > first {
-            // SAFETY: [first, end) lies inside the allocation just made and not yet touched;
-            // MADV_HUGEPAGE is only a hint and does not change its contents or validity.
-            unsafe {
-                libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-            }
-        }
-    }
-    v.resize(n, T::default());
-    v
+#[cfg(test)]
+thread_local! {
+    /// Set when a bucket's insertion sort ran out of budget (tests check the path is taken).
+    static BUDGET_SPENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Bits needed for a position below `n` (at least 1).
@@ -237,8 +220,9 @@ pub(crate) fn order_key(v: f64) -> u64 {
 /// 1600-sample RDM sort inside L1.
 const BUCKET_BITS: u32 = 11;
 
-/// Bits sorted by counting passes inside a bucket.
+/// Bits sorted by counting passes inside a bucket, and the digit of each pass.
 const IN_BUCKET_BITS: u32 = 16;
+const IN_DIGIT: u32 = 8;
 
 /// Sorts the words `word(0), …, word(n − 1)` (each below `2^bits`) into `out`: one counting
 /// pass and one scatter on the top [`BUCKET_BITS`], then each bucket sorted in cache. The
@@ -273,15 +257,16 @@ fn sort_bucket(v: &mut [u64], shift: u32, tmp: &mut Vec<u64>) {
         tmp.resize(v.len(), 0);
         let lo = shift.saturating_sub(IN_BUCKET_BITS);
         let mut in_tmp = false;
-        for s in (lo..shift).step_by(8) {
+        for s in (lo..shift).step_by(IN_DIGIT as usize) {
             let (src, dst): (&[u64], &mut [u64]) = if in_tmp {
                 (&tmp[..v.len()], &mut *v)
             } else {
                 (&*v, &mut tmp[..v.len()])
             };
-            let mut count = [0usize; 256];
+            const MASK: u64 = (1 << IN_DIGIT) - 1;
+            let mut count = [0usize; 1 << IN_DIGIT];
             for &w in src {
-                count[((w >> s) & 0xff) as usize] += 1;
+                count[((w >> s) & MASK) as usize] += 1;
             }
             let mut total = 0;
             for c in count.iter_mut() {
@@ -290,7 +275,7 @@ fn sort_bucket(v: &mut [u64], shift: u32, tmp: &mut Vec<u64>) {
                 total += here;
             }
             for &w in src {
-                let d = ((w >> s) & 0xff) as usize;
+                let d = ((w >> s) & MASK) as usize;
                 dst[count[d]] = w;
                 count[d] += 1;
             }
@@ -300,6 +285,10 @@ fn sort_bucket(v: &mut [u64], shift: u32, tmp: &mut Vec<u64>) {
             v.copy_from_slice(&tmp[..v.len()]);
         }
     }
+    // Insertion sort, bounded: data whose words agree on the sorted bits (a bucket of values
+    // that differ only far below them) would make it quadratic, so past a budget of moves the
+    // bucket is finished by a comparison sort instead.
+    let mut budget = 8 * v.len();
     for i in 1..v.len() {
         let w = v[i];
         let mut j = i;
@@ -308,6 +297,13 @@ fn sort_bucket(v: &mut [u64], shift: u32, tmp: &mut Vec<u64>) {
             j -= 1;
         }
         v[j] = w;
+        budget = budget.saturating_sub(i - j);
+        if budget == 0 {
+            #[cfg(test)]
+            BUDGET_SPENT.with(|b| b.set(true));
+            v.sort_unstable();
+            return;
+        }
     }
 }
 
@@ -356,6 +352,23 @@ mod tests {
             bucket_sort(n, |i| words[i], bits, &mut out);
             assert_eq!(out, sorted, "{bits} bits");
         }
+    }
+
+    #[test]
+    fn values_differing_only_in_low_bits_rank_exactly() {
+        // One huge value stretches the span, so all others share a bucket and agree on the
+        // bits sorted by counting: the bounded insertion sort must hand over to a full sort.
+        let n = RADIX_MIN + 1000;
+        // Keys 2^19 ulps apart: distinct after shortening by the span, but equal on the 16 bits
+        // below the bucket index, and scrambled.
+        let step = f64::EPSILON * f64::from(1u32 << 19);
+        let mut x: Vec<f64> = (0..n)
+            .map(|i| 1.0 + ((i * 7919) % 65_536) as f64 * step)
+            .collect();
+        x[17] = 1e300;
+        BUDGET_SPENT.with(|b| b.set(false));
+        assert_eq!(rankdata(&x), ranks_by_comparison(&x));
+        assert!(BUDGET_SPENT.with(|b| b.get()));
     }
 
     /// The reference: ranks from a full comparison sort of (value, position).

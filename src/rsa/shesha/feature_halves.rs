@@ -15,13 +15,18 @@
 //! As in [`crate::rsa::rdm`], a sample with no direction on a half (zero norm, or zero variance
 //! under correlation) gets NaN distances there, and nearly parallel pairs (`1 − cos ≤ 1e-4`)
 //! take `‖uᵢ − uⱼ‖²/2`, which keeps the digits `1 − cos` loses.
+//!
+//! Data are held feature-major (one contiguous run of n samples per feature), so gathering a
+//! half is one copy per feature and the per-sample centring and scaling run over contiguous
+//! memory.
 
 use std::sync::OnceLock;
 
 use ndarray::ArrayView2;
 
+use crate::mem::resize_huge;
 use crate::rsa::rdm::Metric;
-use crate::stats::gram::gram_upper_into;
+use crate::stats::gram::gram_of_columns_into;
 
 /// A sample is weak on half B when its centred half-B norm² is below this fraction of its
 /// total squared norm.
@@ -32,16 +37,17 @@ const CANCELLATION: f64 = 1e-4;
 
 /// Samples × features data prepared for the RDMs of many feature partitions.
 pub(crate) struct FeatureHalves {
-    /// n × p, row-major, as given.
-    x: Vec<f64>,
-    /// Under correlation, `x` with each row centred on its mean over all features: the same
-    /// half-centred rows, but small half sums, so the derived products keep their digits.
-    /// (The halves themselves are centred from `x`, so a row constant on a half is exactly
-    /// direction-less, as in `pdist`.)
-    xc: Option<Vec<f64>>,
+    /// p × n: feature `f`'s values of all samples at `f * n..(f + 1) * n`, as given.
+    xt: Vec<f64>,
+    /// Under correlation, the same with each sample centred on its mean over all features:
+    /// the same half-centred vectors, but small half sums, so the derived products keep their
+    /// digits. (The halves themselves are centred from `xt`, so a sample constant on a half is
+    /// exactly direction-less, as in `pdist`.)
+    xct: Option<Vec<f64>>,
     n: usize,
     p: usize,
-    /// Upper triangle of `x xᵀ`, computed when a partition first needs it.
+    /// Upper triangle of the samples' Gram matrix (of `xct` under correlation), computed when
+    /// a partition first needs it.
     full: OnceLock<Vec<f64>>,
 }
 
@@ -55,41 +61,60 @@ pub(crate) struct HalvesWorkspace {
     gb: Vec<f64>,
     gr: Vec<f64>,
     in_a: Vec<bool>,
-    weak: Vec<bool>,
+    weak: Vec<usize>,
+    dots: Vec<f64>,
     /// Condensed RDM of half A.
     pub(crate) da: Vec<f64>,
     /// Condensed RDM of half B.
     pub(crate) db: Vec<f64>,
 }
 
-/// One half's rows, centred (correlation) and scaled to unit norm, with what was removed.
+/// How a partition's RDMs were computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HalvesInfo {
+    /// Half B's products came from the difference of Gram matrices.
+    pub(crate) derived: bool,
+    /// Some distance is NaN (a sample with no direction on a half).
+    pub(crate) undefined: bool,
+}
+
+/// One half: its samples centred (correlation) and scaled to unit norm, feature-major.
 #[derive(Default)]
 struct Half {
-    /// n × k unit rows (all zeros for a row with no direction).
-    u: Vec<f64>,
+    /// k × n unit vectors (zeros for a sample with no direction).
+    ut: Vec<f64>,
     k: usize,
-    /// Centred norm of each row (0 for a row with no direction).
+    /// Centred norm of each sample (0 for no direction).
     norm: Vec<f64>,
-    /// Sum over the half of each row of the centred data (correlation only, else 0).
-    sum: Vec<f64>,
+    /// 1 / norm (0 for no direction).
+    inv: Vec<f64>,
+    /// Sum over the half of each sample of the centred data, divided by k (correlation only,
+    /// else 0).
+    mean_c: Vec<f64>,
+    /// Samples with no direction.
+    zero: Vec<usize>,
 }
 
 impl FeatureHalves {
     /// Prepares `x` (samples × features, finite) for `metric` (cosine or correlation).
     pub(crate) fn new(x: ArrayView2<f64>, metric: Metric) -> FeatureHalves {
         let (n, p) = x.dim();
-        let data: Vec<f64> = x.iter().copied().collect();
-        let xc = (metric == Metric::Correlation && p > 0).then(|| {
-            let mut c = data.clone();
-            for row in c.chunks_exact_mut(p) {
-                let m = row.iter().sum::<f64>() / p as f64;
-                row.iter_mut().for_each(|v| *v -= m);
+        let xt: Vec<f64> = x.t().iter().copied().collect();
+        let xct = (metric == Metric::Correlation && p > 0).then(|| {
+            let mut mean = vec![0.0; n];
+            for col in xt.chunks_exact(n.max(1)) {
+                mean.iter_mut().zip(col).for_each(|(m, v)| *m += v);
+            }
+            mean.iter_mut().for_each(|m| *m /= p as f64);
+            let mut c = xt.clone();
+            for col in c.chunks_exact_mut(n.max(1)) {
+                col.iter_mut().zip(&mean).for_each(|(v, m)| *v -= m);
             }
             c
         });
         FeatureHalves {
-            x: data,
-            xc,
+            xt,
+            xct,
             n,
             p,
             full: OnceLock::new(),
@@ -98,184 +123,236 @@ impl FeatureHalves {
 
     /// The data the derived products are taken from.
     fn centred(&self) -> &[f64] {
-        self.xc.as_deref().unwrap_or(&self.x)
+        self.xct.as_deref().unwrap_or(&self.xt)
     }
 
     fn full(&self) -> &[f64] {
         self.full.get_or_init(|| {
             let mut g = Vec::new();
-            gram_upper_into(self.centred(), self.n, self.p, &mut g);
+            gram_of_columns_into(self.centred(), self.p, self.n, &mut g);
             g
         })
     }
 
     /// Writes the condensed RDMs of the samples on features `a` and on features `b` into
-    /// `ws.da` and `ws.db`; returns whether half B's products were derived (not a Gram product
-    /// of their own).
-    pub(crate) fn rdms(&self, a: &[usize], b: &[usize], ws: &mut HalvesWorkspace) -> bool {
+    /// `ws.da` and `ws.db`.
+    pub(crate) fn rdms(&self, a: &[usize], b: &[usize], ws: &mut HalvesWorkspace) -> HalvesInfo {
         let n = self.n;
         let m = n * n.saturating_sub(1) / 2;
-        ws.da.resize(m, 0.0);
-        ws.db.resize(m, 0.0);
+        resize_huge(&mut ws.da, m);
+        resize_huge(&mut ws.db, m);
         self.half(a, &mut ws.ua);
         self.half(b, &mut ws.ub);
-        gram_upper_into(&ws.ua.u, n, ws.ua.k, &mut ws.ga);
+        let undefined = n >= 2 && !(ws.ua.zero.is_empty() && ws.ub.zero.is_empty());
+        gram_of_columns_into(&ws.ua.ut, ws.ua.k, n, &mut ws.ga);
         fill_direct(&ws.ga, &ws.ua, &mut ws.da);
+        let derived = self.half_b(a, b, ws);
+        if !derived {
+            gram_of_columns_into(&ws.ub.ut, ws.ub.k, n, &mut ws.gb);
+            fill_direct(&ws.gb, &ws.ub, &mut ws.db);
+        }
+        HalvesInfo { derived, undefined }
+    }
 
-        // Derive half B's products when the halves are disjoint and few features are left out.
+    /// Half B's distances from `X Xᵀ − X_A X_Aᵀ − X_R X_Rᵀ`; false (nothing written) when the
+    /// halves overlap, many features are left out, or many samples are weak on half B.
+    fn half_b(&self, a: &[usize], b: &[usize], ws: &mut HalvesWorkspace) -> bool {
+        let n = self.n;
         ws.in_a.clear();
         ws.in_a.resize(self.p, false);
         a.iter().for_each(|&j| ws.in_a[j] = true);
         let disjoint = b.iter().all(|&j| !ws.in_a[j]);
         let n_rest = self.p.saturating_sub(a.len() + b.len());
         if !disjoint || 2 * n_rest >= b.len() || b.is_empty() {
-            self.direct_b(ws);
             return false;
         }
         let full = self.full();
+        let ub = &ws.ub;
         ws.weak.clear();
-        ws.weak.extend((0..n).map(|i| {
-            ws.ub.norm[i] * ws.ub.norm[i] < WEAK * full[i * n + i] && ws.ub.norm[i] > 0.0
-        }));
-        if ws.weak.iter().filter(|&&w| w).count() * 16 > n {
-            self.direct_b(ws);
+        ws.weak.extend(
+            (0..n)
+                .filter(|&i| ub.norm[i] > 0.0 && ub.norm[i] * ub.norm[i] < WEAK * full[i * n + i]),
+        );
+        if ws.weak.len() * 16 > n {
             return false;
         }
         let has_rest = n_rest > 0;
         if has_rest {
+            // Mark the left-out features, then gather them.
             ws.in_a.iter_mut().for_each(|v| *v = !*v);
             b.iter().for_each(|&j| ws.in_a[j] = false);
-            // `in_a` now marks the left-out features.
             ws.rest.clear();
-            for row in self.centred().chunks_exact(self.p) {
-                ws.rest.extend(
-                    row.iter()
-                        .zip(&ws.in_a)
-                        .filter(|(_, r)| **r)
-                        .map(|(v, _)| *v),
-                );
+            let xc = self.centred();
+            for f in (0..self.p).filter(|&f| ws.in_a[f]) {
+                ws.rest.extend_from_slice(&xc[f * n..(f + 1) * n]);
             }
-            gram_upper_into(&ws.rest, n, n_rest, &mut ws.gr);
+            gram_of_columns_into(&ws.rest, n_rest, n, &mut ws.gr);
         }
-        let corr = self.xc.is_some();
-        let (ua, ub) = (&ws.ua, &ws.ub);
-        let (ka, kb) = (ua.k as f64, ub.k as f64);
-        let mut idx = 0;
+        let ua = &ws.ua;
+        let mut start = 0;
         for i in 0..n {
-            let (na, sa) = (ua.norm[i], ua.sum[i]);
-            let (nb, sb) = (ub.norm[i], ub.sum[i]);
-            let inv_b = 1.0 / nb;
-            let row_full = &full[i * n..(i + 1) * n];
-            let row_ga = &ws.ga[i * n..(i + 1) * n];
-            for j in i + 1..n {
-                let d = if nb == 0.0 || ub.norm[j] == 0.0 {
-                    f64::NAN
-                } else {
-                    let c = if ws.weak[i] || ws.weak[j] {
-                        dot(ub.row(i), ub.row(j))
-                    } else {
-                        // Raw half-A product from its unit-row Gram, then half B's by difference.
-                        let mut raw_a = row_ga[j] * na * ua.norm[j];
-                        let mut mean_b = 0.0;
-                        if corr {
-                            raw_a += sa * ua.sum[j] / ka;
-                            mean_b = sb * ub.sum[j] / kb;
-                        }
-                        let mut raw_b = row_full[j] - raw_a;
-                        if has_rest {
-                            raw_b -= ws.gr[i * n + j];
-                        }
-                        (raw_b - mean_b) * inv_b / ub.norm[j]
-                    };
-                    distance(c, ub, i, j)
-                };
-                ws.db[idx] = d;
-                idx += 1;
+            let len = n - i - 1;
+            let out = &mut ws.db[start..start + len];
+            let (na, ma, mb, ib) = (ua.norm[i], ua.mean_c[i], ub.mean_c[i], ub.inv[i]);
+            let r = i + 1..n;
+            let (ga, g) = (
+                &ws.ga[i * n + i + 1..(i + 1) * n],
+                &full[i * n + i + 1..(i + 1) * n],
+            );
+            let mut small = false;
+            // The raw half-A product is ⟨u_A,i, u_A,j⟩·|a_i||a_j| + k_A·m_i·m_j (centred sums).
+            let derived = |j: usize, gij: f64, gaij: f64, grij: f64| {
+                let raw_a = gaij * na * ua.norm[j] + ma * ua.mean_c[j] * ua.k as f64;
+                let raw_b = gij - raw_a - grij;
+                1.0 - (raw_b - mb * ub.mean_c[j] * ub.k as f64) * ib * ub.inv[j]
+            };
+            if has_rest {
+                let gr = &ws.gr[i * n + i + 1..(i + 1) * n];
+                for ((((o, j), &gij), &gaij), &grij) in out.iter_mut().zip(r).zip(g).zip(ga).zip(gr)
+                {
+                    let d = derived(j, gij, gaij, grij);
+                    small |= d <= CANCELLATION;
+                    *o = d.min(2.0);
+                }
+            } else {
+                for (((o, j), &gij), &gaij) in out.iter_mut().zip(r).zip(g).zip(ga) {
+                    let d = derived(j, gij, gaij, 0.0);
+                    small |= d <= CANCELLATION;
+                    *o = d.min(2.0);
+                }
+            }
+            if small {
+                fix_cancellation(out, ub, i);
+            }
+            start += len;
+        }
+        // Weak samples: their products directly from the unit vectors.
+        for w in std::mem::take(&mut ws.weak) {
+            ws.dots.clear();
+            ws.dots.resize(n, 0.0);
+            for col in ub.ut.chunks_exact(n) {
+                let v = col[w];
+                ws.dots.iter_mut().zip(col).for_each(|(d, c)| *d += v * c);
+            }
+            for j in (0..n).filter(|&j| j != w) {
+                let (lo, hi) = (w.min(j), w.max(j));
+                ws.db[crate::rsa::rdm::condensed_index(n, lo, hi)] =
+                    distance(ws.dots[j], ub, lo, hi);
             }
         }
+        mark_undefined(&mut ws.db, ub, n);
         true
     }
 
-    /// Half B from its own Gram product.
-    fn direct_b(&self, ws: &mut HalvesWorkspace) {
-        gram_upper_into(&ws.ub.u, self.n, ws.ub.k, &mut ws.gb);
-        fill_direct(&ws.gb, &ws.ub, &mut ws.db);
-    }
-
-    /// Gathers features `cols` of every row into `h`, centred (correlation) and unit-scaled.
+    /// Gathers features `cols` into `h`, each sample centred (correlation) and unit-scaled.
     fn half(&self, cols: &[usize], h: &mut Half) {
-        let k = cols.len();
+        let (n, k) = (self.n, cols.len());
         h.k = k;
-        h.u.clear();
+        resize_huge(&mut h.ut, k * n);
+        for (dst, &f) in h.ut.chunks_exact_mut(n.max(1)).zip(cols) {
+            dst.copy_from_slice(&self.xt[f * n..(f + 1) * n]);
+        }
+        h.mean_c.clear();
+        h.mean_c.resize(n, 0.0);
+        if let Some(xct) = &self.xct
+            && k > 0
+        {
+            let mut mean = vec![0.0; n];
+            for col in h.ut.chunks_exact(n) {
+                mean.iter_mut().zip(col).for_each(|(m, v)| *m += v);
+            }
+            mean.iter_mut().for_each(|m| *m /= k as f64);
+            for col in h.ut.chunks_exact_mut(n) {
+                col.iter_mut().zip(&mean).for_each(|(v, m)| *v -= m);
+            }
+            for &f in cols {
+                let c = &xct[f * n..(f + 1) * n];
+                h.mean_c.iter_mut().zip(c).for_each(|(s, v)| *s += v);
+            }
+            h.mean_c.iter_mut().for_each(|s| *s /= k as f64);
+        }
         h.norm.clear();
-        h.sum.clear();
-        let p = self.p.max(1);
-        for (i, row) in self.x.chunks_exact(p).take(self.n).enumerate() {
-            let start = h.u.len();
-            h.u.extend(cols.iter().map(|&j| row[j]));
-            let r = &mut h.u[start..];
-            let mut sum = 0.0;
-            if let Some(xc) = &self.xc
-                && k > 0
-            {
-                let mean = r.iter().sum::<f64>() / k as f64;
-                r.iter_mut().for_each(|v| *v -= mean);
-                let crow = &xc[i * p..(i + 1) * p];
-                sum = cols.iter().map(|&j| crow[j]).sum::<f64>();
-            }
-            let norm = r.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                r.iter_mut().for_each(|v| *v /= norm);
-            } else {
-                r.iter_mut().for_each(|v| *v = 0.0);
-            }
-            h.norm.push(norm);
-            h.sum.push(sum);
+        h.norm.resize(n, 0.0);
+        for col in h.ut.chunks_exact(n.max(1)) {
+            h.norm.iter_mut().zip(col).for_each(|(s, v)| *s += v * v);
+        }
+        h.norm.iter_mut().for_each(|s| *s = s.sqrt());
+        h.zero.clear();
+        h.zero.extend((0..n).filter(|&i| h.norm[i] == 0.0));
+        h.inv.clear();
+        h.inv
+            .extend(h.norm.iter().map(|&s| if s > 0.0 { 1.0 / s } else { 0.0 }));
+        // Divide (not multiply by the inverse) to match `pdist`'s scaling; a sample with no
+        // direction is all zeros and divided by 1.
+        let safe: Vec<f64> = h
+            .norm
+            .iter()
+            .map(|&s| if s > 0.0 { s } else { 1.0 })
+            .collect();
+        for col in h.ut.chunks_exact_mut(n.max(1)) {
+            col.iter_mut().zip(&safe).for_each(|(v, s)| *v /= s);
         }
     }
 }
 
-impl Half {
-    fn row(&self, i: usize) -> &[f64] {
-        &self.u[i * self.k..(i + 1) * self.k]
-    }
+/// `‖uᵢ − uⱼ‖²/2` of two samples of a half.
+fn direct_sq_half(h: &Half, n: usize, i: usize, j: usize) -> f64 {
+    0.5 * h
+        .ut
+        .chunks_exact(n)
+        .map(|col| (col[i] - col[j]) * (col[i] - col[j]))
+        .sum::<f64>()
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// `1 − c` clamped to [0, 2], or `‖uᵢ − uⱼ‖²/2` for nearly parallel rows.
-#[inline]
+/// `1 − c` clamped to [0, 2], or `‖uᵢ − uⱼ‖²/2` for nearly parallel samples.
 fn distance(c: f64, h: &Half, i: usize, j: usize) -> f64 {
     let d = 1.0 - c;
     if d <= CANCELLATION {
-        0.5 * h
-            .row(i)
-            .iter()
-            .zip(h.row(j))
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f64>()
+        direct_sq_half(h, h.norm.len(), i, j)
     } else {
-        d.clamp(0.0, 2.0)
+        d.min(2.0)
     }
 }
 
-/// Condensed distances of a half from the Gram matrix `g` (upper triangle) of its unit rows.
-fn fill_direct(g: &[f64], h: &Half, out: &mut [f64]) {
+/// Recomputes directly the entries of row `i` (pairs (i, j > i), in `out`) with
+/// `d ≤ CANCELLATION`.
+fn fix_cancellation(out: &mut [f64], h: &Half, i: usize) {
     let n = h.norm.len();
-    let mut idx = 0;
-    for i in 0..n {
-        let row = &g[i * n..(i + 1) * n];
-        for (j, &gij) in row.iter().enumerate().skip(i + 1) {
-            out[idx] = if h.norm[i] == 0.0 || h.norm[j] == 0.0 {
-                f64::NAN
-            } else {
-                distance(gij, h, i, j)
-            };
-            idx += 1;
+    for (o, j) in out.iter_mut().zip(i + 1..n) {
+        if *o <= CANCELLATION {
+            *o = direct_sq_half(h, n, i, j);
         }
     }
+}
+
+/// NaN for every pair of a sample with no direction on the half.
+fn mark_undefined(out: &mut [f64], h: &Half, n: usize) {
+    for &z in &h.zero {
+        for j in (0..n).filter(|&j| j != z) {
+            out[crate::rsa::rdm::condensed_index(n, z.min(j), z.max(j))] = f64::NAN;
+        }
+    }
+}
+
+/// Condensed distances of a half from the Gram matrix `g` (upper triangle) of its unit vectors.
+fn fill_direct(g: &[f64], h: &Half, out: &mut [f64]) {
+    let n = h.norm.len();
+    let mut start = 0;
+    for i in 0..n {
+        let len = n - i - 1;
+        let seg = &mut out[start..start + len];
+        let mut small = false;
+        for (o, &gij) in seg.iter_mut().zip(&g[i * n + i + 1..(i + 1) * n]) {
+            let d = 1.0 - gij;
+            small |= d <= CANCELLATION;
+            *o = d.min(2.0);
+        }
+        if small {
+            fix_cancellation(seg, h, i);
+        }
+        start += len;
+    }
+    mark_undefined(out, h, n);
 }
 
 #[cfg(test)]
@@ -335,7 +412,7 @@ mod tests {
                 parts.push((a[1..].to_vec(), b.clone()));
                 for (t, (pa, pb)) in parts.iter().enumerate() {
                     // The complementary halves (and one left-out feature) take the derived path.
-                    let derived = fh.rdms(pa, pb, &mut ws);
+                    let derived = fh.rdms(pa, pb, &mut ws).derived;
                     assert_eq!(derived, t < 2 || t == 4, "partition {t}");
                     assert_close(&ws.da, &reference(&x, pa, metric), 1e-12, "A");
                     assert_close(&ws.db, &reference(&x, pb, metric), 1e-12, "B");
@@ -351,7 +428,8 @@ mod tests {
         let mut ws = HalvesWorkspace::default();
         let a: Vec<usize> = (0..16).step_by(2).collect();
         let b: Vec<usize> = (1..16).step_by(2).collect();
-        assert!(fh.rdms(&a, &b, &mut ws));
+        let info = fh.rdms(&a, &b, &mut ws);
+        assert!(info.derived && info.undefined);
         // Rows 4 and 7 are copies: exactly zero apart on both halves, as pdist gives.
         let k = crate::rsa::rdm::condensed_index(20, 4, 7);
         assert_eq!((ws.da[k], ws.db[k]), (0.0, 0.0));

@@ -118,6 +118,17 @@ fn score_pair(
     if a.iter().chain(b).all(|v| v.is_finite()) {
         return Ok(score_defined(a, b, ranks));
     }
+    score_undefined(a, b, policy, meta, ranks)
+}
+
+/// [`score_pair`] of RDMs with some undefined distance.
+fn score_undefined(
+    a: &[f64],
+    b: &[f64],
+    policy: NanPolicy,
+    meta: &mut Meta,
+    ranks: &mut RankScratch,
+) -> Result<Score> {
     match apply_nan_policy(a.to_vec(), b.to_vec(), policy, meta, "feature_split")? {
         Handled::Propagate => Ok(Score::Propagate),
         Handled::Use(a, b) => Ok(score_defined(&a, &b, ranks)),
@@ -286,15 +297,23 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
     let batch = if convergence.is_some() { 32 } else { limit };
     'outer: while drawn < limit {
         let end = (drawn + batch).min(limit);
+        // One run of partitions per thread, so each thread sets up its buffers once.
+        let per_thread = (end - drawn).div_ceil(rayon::current_num_threads());
         let batch_scores: Vec<(Result<Score>, Meta)> = (drawn..end)
             .into_par_iter()
+            .with_min_len(per_thread.max(1))
             .map_init(
                 || (HalvesWorkspace::default(), RankScratch::default()),
                 |(ws, ranks), i| {
                     let (a, b) = partition(i);
                     let mut m = Meta::default();
-                    halves.rdms(&a, &b, ws);
-                    let s = score_pair(&ws.da, &ws.db, opts.nan_policy, &mut m, ranks);
+                    // Distances of finite data are finite unless a sample has no direction
+                    // on a half, which `rdms` reports: no scan for NaN otherwise.
+                    let s = if halves.rdms(&a, &b, ws).undefined {
+                        score_undefined(&ws.da, &ws.db, opts.nan_policy, &mut m, ranks)
+                    } else {
+                        Ok(score_defined(&ws.da, &ws.db, ranks))
+                    };
                     (s, m)
                 },
             )
