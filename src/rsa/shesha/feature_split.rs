@@ -106,29 +106,19 @@ enum Score {
     Propagate,
 }
 
-/// Score of the two RDMs of one partition under the NaN policy (copies them only when some
-/// distance is undefined).
+/// Score of the two RDMs of one partition under the NaN policy. `undefined` says whether some
+/// distance may be NaN; only then are the RDMs scanned (and copied if the policy filters).
 fn score_pair(
     a: &[f64],
     b: &[f64],
+    undefined: bool,
     policy: NanPolicy,
     meta: &mut Meta,
     ranks: &mut RankScratch,
 ) -> Result<Score> {
-    if a.iter().chain(b).all(|v| v.is_finite()) {
+    if !undefined || a.iter().chain(b).all(|v| v.is_finite()) {
         return Ok(score_defined(a, b, ranks));
     }
-    score_undefined(a, b, policy, meta, ranks)
-}
-
-/// [`score_pair`] of RDMs with some undefined distance.
-fn score_undefined(
-    a: &[f64],
-    b: &[f64],
-    policy: NanPolicy,
-    meta: &mut Meta,
-    ranks: &mut RankScratch,
-) -> Result<Score> {
     match apply_nan_policy(a.to_vec(), b.to_vec(), policy, meta, "feature_split")? {
         Handled::Propagate => Ok(Score::Propagate),
         Handled::Use(a, b) => Ok(score_defined(&a, &b, ranks)),
@@ -309,11 +299,8 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
                     let mut m = Meta::default();
                     // Distances of finite data are finite unless a sample has no direction
                     // on a half, which `rdms` reports: no scan for NaN otherwise.
-                    let s = if halves.rdms(&a, &b, ws).undefined {
-                        score_undefined(&ws.da, &ws.db, opts.nan_policy, &mut m, ranks)
-                    } else {
-                        Ok(score_defined(&ws.da, &ws.db, ranks))
-                    };
+                    let undefined = halves.rdms(&a, &b, ws).undefined;
+                    let s = score_pair(&ws.da, &ws.db, undefined, opts.nan_policy, &mut m, ranks);
                     (s, m)
                 },
             )
@@ -407,11 +394,11 @@ fn bootstrap_draw(
     let mut sum = 0.0;
     let mut count = 0usize;
     for (a, b) in parts {
-        halves.rdms(a, b, &mut ws);
+        let undefined = halves.rdms(a, b, &mut ws).undefined;
         let ra: Vec<f64> = pairs.iter().map(|&k| ws.da[k]).collect();
         let rb: Vec<f64> = pairs.iter().map(|&k| ws.db[k]).collect();
         let mut scratch = Meta::default();
-        match score_pair(&ra, &rb, policy, &mut scratch, &mut ranks) {
+        match score_pair(&ra, &rb, undefined, policy, &mut scratch, &mut ranks) {
             Ok(Score::Value(v)) => {
                 sum += v;
                 count += 1;
