@@ -399,10 +399,13 @@ fn run(cli: Cli) -> Result<()> {
             if let CliSplit::Random = split {
                 opts = opts.with_random_splits(n_splits);
             }
+            let started = std::time::Instant::now();
             let r = shesha::split_half(xm.view(), labels.codes(), &opts)?;
+            let compute_s = started.elapsed().as_secs_f64();
             if json {
                 print_json(&json!({
                     "estimate": num(r.estimate),
+                    "compute_s": compute_s,
                     "n_conditions": r.conditions.len(),
                     "n_valid_splits": r.n_valid_splits,
                     "monte_carlo_se": num(r.monte_carlo_se),
@@ -465,10 +468,12 @@ fn run(cli: Cli) -> Result<()> {
                 max_samples: Some(max_samples),
                 ..Default::default()
             };
+            let started = std::time::Instant::now();
             let r = shesha::feature_split(xm.view(), &opts)?;
+            let compute_s = started.elapsed().as_secs_f64();
             if json {
                 print_json(
-                    &json!({ "estimate": num(r.estimate), "split_scores": r.split_scores.iter().map(|&v| num(v)).collect::<Vec<_>>() }),
+                    &json!({ "estimate": num(r.estimate), "compute_s": compute_s, "split_scores": r.split_scores.iter().map(|&v| num(v)).collect::<Vec<_>>() }),
                 )
             } else {
                 println!("{}", r.estimate);

@@ -108,6 +108,33 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
     Array2::from_shape_vec((n, n), c).expect("n × n values")
 }
 
+/// The upper triangle of `X Xᵀ` for `x` (row-major, `n` rows of `k` values), written into
+/// `out` as an `n × n` row-major matrix; entries below the diagonal are left as they were.
+///
+/// # Panics
+/// If `x.len() != n * k` (a programming error).
+pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, out: &mut Vec<f64>) {
+    assert_eq!(
+        x.len(),
+        n * k,
+        "gram_of_rows_into: x must hold n × k values"
+    );
+    crate::mem::resize_huge(out, n * n);
+    match (i32::try_from(n), i32::try_from(k)) {
+        // SAFETY: `x` holds n × k row-major values (lda = k) and `out` n × n (ldc = n).
+        (Ok(ni), Ok(ki)) if n > 0 && k > 0 => unsafe { dsyrk_upper(x, ni, ki, out.as_mut_ptr()) },
+        _ => {
+            for i in 0..n {
+                let xi = &x[i * k..(i + 1) * k];
+                for j in i..n {
+                    let xj = &x[j * k..(j + 1) * k];
+                    out[i * n + j] = xi.iter().zip(xj).map(|(a, b)| a * b).sum();
+                }
+            }
+        }
+    }
+}
+
 /// The upper triangle of `Xᵀ X` for `xt` (row-major, `k` rows of `n` values: the columns of
 /// the `n × k` matrix `X` stored one after another), written into `out` as an `n × n`
 /// row-major matrix; entries below the diagonal are left as they were.
@@ -183,6 +210,15 @@ mod tests {
         }
         gram_of_columns_into(&[], 0, 4, &mut out);
         assert!((0..4).all(|i| (i..4).all(|j| out[i * 4 + j] == 0.0)));
+        let mut rows = Vec::new();
+        gram_of_rows_into(x.as_slice().unwrap(), 9, 5, &mut rows);
+        for i in 0..9 {
+            for j in i..9 {
+                assert!((rows[i * 9 + j] - d[[i, j]]).abs() < 1e-12);
+            }
+        }
+        gram_of_rows_into(&[], 3, 0, &mut rows);
+        assert!((0..3).all(|i| (i..3).all(|j| rows[i * 3 + j] == 0.0)));
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod conditions;
 mod cross_validated;
 mod feature_halves;
 mod feature_split;
+mod random_split;
 mod replicate;
 mod result;
 mod sample_split;

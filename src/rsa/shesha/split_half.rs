@@ -22,19 +22,17 @@
 //! run in parallel with per-thread buffers (no allocation per split).
 
 use ndarray::{Array2, ArrayView2, Axis};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::conditions::{
-    RankScratch, centre_rows, group_means, guarded_spearman, small_rdm, small_rdm_into,
-    trials_by_condition,
+    RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition,
 };
+use super::random_split::random_split_scores;
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, Rdm};
 use crate::stats::bootstrap::sample_std;
 use crate::stats::covariance::inverse_sqrt_psd;
-use crate::stats::rng;
 
 /// How trials are split into halves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,218 +292,6 @@ pub fn split_half(
         result.spearman_brown = Some(2.0 * r / (1.0 + r));
     }
     Ok(result)
-}
-
-/// Repetitions drawn together: each condition's block of rows is then read once per batch
-/// from L2 cache instead of once per repetition from L3/DRAM (the half sums are memory-bound).
-const SPLIT_BATCH: usize = 16;
-
-/// Per-thread buffers of the random-split loop (one batch of repetitions).
-struct SplitScratch {
-    order: Vec<usize>,
-    first: Vec<Array2<f64>>,
-    second: Vec<Array2<f64>>,
-    gram: Array2<f64>,
-    norms: Vec<f64>,
-    rdm_a: Vec<f64>,
-    rdm_b: Vec<f64>,
-    ranks: RankScratch,
-}
-
-/// `dst = Σ_k grouped[base + rows[k]]` (rows of width `p`), summing rows in the given order
-/// for every feature. Features are taken 16 at a time with the accumulators in registers, so
-/// each row is only read, never re-stored; the result is bit-identical to a row-by-row sum.
-fn sum_rows(dst: &mut [f64], grouped: &[f64], p: usize, base: usize, rows: &[usize]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above); the function has no other
-            // preconditions.
-            unsafe { sum_rows_avx2(dst, grouped, p, base, rows) };
-            return;
-        }
-    }
-    sum_rows_generic(dst, grouped, p, base, rows);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn sum_rows_avx2(dst: &mut [f64], grouped: &[f64], p: usize, base: usize, rows: &[usize]) {
-    // The same code compiled with AVX2 enabled: the 16 accumulators become four 256-bit
-    // registers.
-    sum_rows_generic(dst, grouped, p, base, rows);
-}
-
-#[inline(always)]
-fn sum_rows_generic(dst: &mut [f64], grouped: &[f64], p: usize, base: usize, rows: &[usize]) {
-    const W: usize = 16;
-    let full = p / W * W;
-    for start in (0..full).step_by(W) {
-        let mut acc = [0.0f64; W];
-        for &r in rows {
-            let off = (base + r) * p + start;
-            let src = &grouped[off..off + W];
-            for k in 0..W {
-                acc[k] += src[k];
-            }
-        }
-        dst[start..start + W].copy_from_slice(&acc);
-    }
-    for f in full..p {
-        let mut acc = 0.0;
-        for &r in rows {
-            acc += grouped[(base + r) * p + f];
-        }
-        dst[f] = acc;
-    }
-}
-
-/// Condensed cosine RDM from the Gram matrix of the rows (1 − clip(Gᵢⱼ / √(GᵢᵢGⱼⱼ), −1, 1)).
-/// A zero row gives 0/0 = NaN, as scipy's pdist.
-fn cosine_from_gram(gram: &Array2<f64>, norms: &mut Vec<f64>, out: &mut Vec<f64>) {
-    let c = gram.nrows();
-    norms.clear();
-    norms.extend((0..c).map(|i| gram[[i, i]].sqrt()));
-    out.clear();
-    for i in 0..c {
-        for j in i + 1..c {
-            let s = gram[[i, j]] / (norms[i] * norms[j]);
-            out.push(1.0 - s.clamp(-1.0, 1.0)); // NaN stays NaN through clamp
-        }
-    }
-}
-
-/// Condensed RDM of the rows of `m` for the random-split loop. Cosine and correlation go
-/// through one BLAS-style Gram product (matrixmultiply picks AVX/FMA kernels at run time),
-/// which is where a split spends most of its time; Euclidean metrics take direct differences,
-/// which are more accurate than the Gram identity for nearby points.
-fn split_rdm_into(
-    m: &mut Array2<f64>,
-    metric: Metric,
-    gram: &mut Array2<f64>,
-    norms: &mut Vec<f64>,
-    out: &mut Vec<f64>,
-) {
-    match metric {
-        Metric::Cosine | Metric::Correlation => {
-            if metric == Metric::Correlation {
-                centre_rows(m);
-            }
-            ndarray::linalg::general_mat_mul(1.0, m, &m.t(), 0.0, gram);
-            cosine_from_gram(gram, norms, out);
-        }
-        Metric::Euclidean | Metric::SqEuclidean => small_rdm_into(m, metric, norms, out),
-    }
-}
-
-/// Scores of `n_splits` random within-condition splits (NaN where undefined), in order.
-fn random_split_scores(
-    x: ArrayView2<f64>,
-    by: &[Vec<usize>],
-    keep: &[usize],
-    opts: &SplitHalfOptions,
-    n_splits: usize,
-) -> Vec<f64> {
-    let p = x.ncols();
-    let c = keep.len();
-    // The kept conditions' rows, grouped so each condition's trials are one contiguous block:
-    // a split then reads one small, cache-resident block per condition instead of rows
-    // scattered over the whole matrix. Within a block rows keep session order.
-    let sizes: Vec<usize> = keep.iter().map(|&k| by[k].len()).collect();
-    let mut starts = Vec::with_capacity(c);
-    let mut grouped = Vec::with_capacity(sizes.iter().sum::<usize>() * p);
-    for &k in keep {
-        starts.push(grouped.len() / p.max(1));
-        for &t in &by[k] {
-            grouped.extend(x.row(t).iter());
-        }
-    }
-    // Condition sums, once, in the same order as the rows are stored.
-    let mut sums = vec![0.0; c * p];
-    for ci in 0..c {
-        let acc = &mut sums[ci * p..(ci + 1) * p];
-        for r in starts[ci]..starts[ci] + sizes[ci] {
-            for (a, v) in acc.iter_mut().zip(&grouped[r * p..(r + 1) * p]) {
-                *a += v;
-            }
-        }
-    }
-    let seed = rng::derive_seed(opts.seed, "split_half");
-    let max_trials = sizes.iter().copied().max().unwrap_or(0);
-    let n_batches = n_splits.div_ceil(SPLIT_BATCH);
-    let per_batch: Vec<Vec<f64>> = (0..n_batches)
-        .into_par_iter()
-        .map_init(
-            || SplitScratch {
-                order: Vec::with_capacity(max_trials),
-                first: vec![Array2::zeros((c, p)); SPLIT_BATCH],
-                second: vec![Array2::zeros((c, p)); SPLIT_BATCH],
-                gram: Array2::zeros((c, c)),
-                norms: Vec::with_capacity(c),
-                rdm_a: Vec::with_capacity(c * c / 2),
-                rdm_b: Vec::with_capacity(c * c / 2),
-                ranks: RankScratch::default(),
-            },
-            |s, batch| {
-                let reps = batch * SPLIT_BATCH..((batch + 1) * SPLIT_BATCH).min(n_splits);
-                // Repetition `rep` draws from its own stream, conditions in order, exactly as
-                // if it ran alone: results do not depend on the batching or the threads.
-                let mut rngs: Vec<_> = reps
-                    .clone()
-                    .map(|rep| rng::stream(seed, rep as u64))
-                    .collect();
-                for ci in 0..c {
-                    let n_c = sizes[ci];
-                    let h = n_c / 2;
-                    let (inv_a, inv_b) = (1.0 / h as f64, 1.0 / (n_c - h) as f64);
-                    let sum = &sums[ci * p..(ci + 1) * p];
-                    for (j, r) in rngs.iter_mut().enumerate() {
-                        // Shuffling positions within the block draws the same permutation as
-                        // shuffling the trial indices themselves (Fisher–Yates depends only
-                        // on the length).
-                        s.order.clear();
-                        s.order.extend(0..n_c);
-                        rng::shuffle(&mut s.order, r);
-                        let first = s.first[j]
-                            .as_slice_mut()
-                            .expect("owned array is standard layout");
-                        let a = &mut first[ci * p..(ci + 1) * p];
-                        sum_rows(a, &grouped, p, starts[ci], &s.order[..h]);
-                        // Second half = condition sum − first half, then both to means.
-                        let second = s.second[j]
-                            .as_slice_mut()
-                            .expect("owned array is standard layout");
-                        let b = &mut second[ci * p..(ci + 1) * p];
-                        for ((bv, av), sv) in b.iter_mut().zip(a.iter_mut()).zip(sum) {
-                            *bv = (sv - *av) * inv_b;
-                            *av *= inv_a;
-                        }
-                    }
-                }
-                (0..reps.len())
-                    .map(|j| {
-                        split_rdm_into(
-                            &mut s.first[j],
-                            opts.metric,
-                            &mut s.gram,
-                            &mut s.norms,
-                            &mut s.rdm_a,
-                        );
-                        split_rdm_into(
-                            &mut s.second[j],
-                            opts.metric,
-                            &mut s.gram,
-                            &mut s.norms,
-                            &mut s.rdm_b,
-                        );
-                        guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks)
-                            .unwrap_or(f64::NAN)
-                    })
-                    .collect()
-            },
-        )
-        .collect();
-    per_batch.into_iter().flatten().collect()
 }
 
 /// Options of [`whitened_split_half`]. Defaults are the published analysis: shrinkage
