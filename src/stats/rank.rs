@@ -48,31 +48,34 @@ pub fn rankdata_into(x: &[f64], scratch: &mut Vec<u64>, out: &mut [f64]) {
         x.len(),
         "rankdata_into: output length must equal input length"
     );
-    if x.iter().any(|v| v.is_nan()) {
-        out.fill(f64::NAN);
-        return;
-    }
     // Twice an average rank is an integer; halving it is exact.
-    visit_ranks(x, scratch, |i, twice| out[i] = twice as f64 / 2.0);
+    if !visit_ranks(x, scratch, |i, twice| out[i] = twice as f64 / 2.0) {
+        out.fill(f64::NAN);
+    }
 }
 
 /// Calls `f(position, 2 × rank)` for every value of `x` (no NaN), in ascending order of value.
 /// `2 × rank` is an integer: a run of `k` ties starting at sorted position `s` (0-based) has
 /// rank `s + (k + 1)/2`.
-fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64)) {
+/// Returns false, visiting nothing, when `x` holds a NaN.
+fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64)) -> bool {
     let n = x.len();
     if n == 0 {
-        return;
+        return true;
     }
     // Low `ib` bits hold the position, the bits above it the key relative to the smallest,
     // shifted down to the `kb` bits that fit (a monotone map: ties it creates are undone below).
     let ib = index_bits(n);
     let low = (1u64 << ib) - 1;
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    let (mut lo, mut hi, mut nan) = (u64::MAX, 0u64, false);
     for &v in x {
         let k = order_key(v);
         lo = lo.min(k);
         hi = hi.max(k);
+        nan |= v.is_nan();
+    }
+    if nan {
+        return false;
     }
     let span_bits = u64::BITS - (hi - lo).leading_zeros();
     let kb = span_bits.min(64 - ib);
@@ -124,6 +127,7 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
         }
         start = end;
     }
+    true
 }
 
 /// Reusable buffers of [`spearman_rho`].
@@ -151,7 +155,7 @@ pub struct SpearmanScratch {
 pub fn spearman_rho(a: &[f64], b: &[f64], scratch: &mut SpearmanScratch) -> f64 {
     assert_eq!(a.len(), b.len(), "spearman_rho: lengths must be equal");
     let n = a.len();
-    if n < 2 || a.iter().chain(b).any(|v| v.is_nan()) {
+    if n < 2 {
         return f64::NAN;
     }
     if n >= 1 << 30 {
@@ -163,15 +167,19 @@ pub fn spearman_rho(a: &[f64], b: &[f64], scratch: &mut SpearmanScratch) -> f64 
     }
     let twice_a = &mut scratch.twice_a[..n];
     let mut sxx: u128 = 0;
-    visit_ranks(a, &mut scratch.words, |i, x| {
+    let a_defined = visit_ranks(a, &mut scratch.words, |i, x| {
         twice_a[i] = x as u32;
         sxx += u128::from(x * x);
     });
     let (mut sxy, mut syy): (u128, u128) = (0, 0);
-    visit_ranks(b, &mut scratch.words, |i, y| {
-        sxy += u128::from(u64::from(twice_a[i]) * y);
-        syy += u128::from(y * y);
-    });
+    if !a_defined
+        || !visit_ranks(b, &mut scratch.words, |i, y| {
+            sxy += u128::from(u64::from(twice_a[i]) * y);
+            syy += u128::from(y * y);
+        })
+    {
+        return f64::NAN;
+    }
     rho_from_twice_ranks(n, sxx, syy, sxy)
 }
 
