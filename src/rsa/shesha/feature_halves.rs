@@ -60,7 +60,8 @@ pub(crate) struct HalvesWorkspace {
     ga: Vec<f64>,
     gb: Vec<f64>,
     gr: Vec<f64>,
-    in_a: Vec<bool>,
+    /// Per feature: 1 in half A, 2 in half B, 0 left out.
+    side: Vec<u8>,
     weak: Vec<usize>,
     dots: Vec<f64>,
     /// Condensed RDM of half A.
@@ -158,12 +159,16 @@ impl FeatureHalves {
     /// halves overlap, many features are left out, or many samples are weak on half B.
     fn half_b(&self, a: &[usize], b: &[usize], ws: &mut HalvesWorkspace) -> bool {
         let n = self.n;
-        ws.in_a.clear();
-        ws.in_a.resize(self.p, false);
-        a.iter().for_each(|&j| ws.in_a[j] = true);
-        let disjoint = b.iter().all(|&j| !ws.in_a[j]);
-        let n_rest = self.p.saturating_sub(a.len() + b.len());
-        if !disjoint || 2 * n_rest >= b.len() || b.is_empty() {
+        // The identity needs two disjoint halves without repeated features.
+        ws.side.clear();
+        ws.side.resize(self.p, 0);
+        let mut proper = true;
+        for (&j, mark) in a.iter().map(|j| (j, 1u8)).chain(b.iter().map(|j| (j, 2u8))) {
+            proper &= ws.side[j] == 0;
+            ws.side[j] = mark;
+        }
+        let n_rest = ws.side.iter().filter(|&&m| m == 0).count();
+        if !proper || 2 * n_rest >= b.len() || b.is_empty() {
             return false;
         }
         let full = self.full();
@@ -178,12 +183,9 @@ impl FeatureHalves {
         }
         let has_rest = n_rest > 0;
         if has_rest {
-            // Mark the left-out features, then gather them.
-            ws.in_a.iter_mut().for_each(|v| *v = !*v);
-            b.iter().for_each(|&j| ws.in_a[j] = false);
             ws.rest.clear();
             let xc = self.centred();
-            for f in (0..self.p).filter(|&f| ws.in_a[f]) {
+            for f in (0..self.p).filter(|&f| ws.side[f] == 0) {
                 ws.rest.extend_from_slice(&xc[f * n..(f + 1) * n]);
             }
             gram_of_columns_into(&ws.rest, n_rest, n, &mut ws.gr);
@@ -410,6 +412,10 @@ mod tests {
                 parts.push((a[..2].to_vec(), b[..3].to_vec()));
                 parts.push((a.clone(), a.clone()));
                 parts.push((a[1..].to_vec(), b.clone()));
+                // A repeated feature (direct B: the identity would count it twice).
+                let mut rep = a.clone();
+                rep[1] = rep[0];
+                parts.push((rep, b.clone()));
                 for (t, (pa, pb)) in parts.iter().enumerate() {
                     // The complementary halves (and one left-out feature) take the derived path.
                     let derived = fh.rdms(pa, pb, &mut ws).derived;
