@@ -127,10 +127,26 @@ impl FeatureHalves {
         self.xct.as_deref().unwrap_or(&self.xt)
     }
 
-    fn full(&self) -> &[f64] {
+    /// The samples' Gram matrix (upper triangle), computed on first use as the sum of the
+    /// Grams of the two halves of the feature axis, one per rayon task. Call it before scoring
+    /// partitions in parallel so both threads share this work (a thread that reaches it inside
+    /// the parallel loop would compute it while the other waits).
+    pub(crate) fn full(&self) -> &[f64] {
         self.full.get_or_init(|| {
-            let mut g = Vec::new();
-            gram_of_columns_into(self.centred(), self.p, self.n, &mut g);
+            let (n, p) = (self.n, self.p);
+            let (first, second) = self.centred().split_at(p / 2 * n);
+            let (mut g, mut g2) = (Vec::new(), Vec::new());
+            rayon::join(
+                || gram_of_columns_into(first, p / 2, n, &mut g),
+                || gram_of_columns_into(second, p - p / 2, n, &mut g2),
+            );
+            for i in 0..n {
+                let r = i * n + i..(i + 1) * n;
+                g[r.clone()]
+                    .iter_mut()
+                    .zip(&g2[r])
+                    .for_each(|(a, b)| *a += b);
+            }
             g
         })
     }

@@ -269,6 +269,11 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
     }
     let xs = xs.view();
     let halves = FeatureHalves::new(xs, opts.metric);
+    if opts.partitions.is_none() {
+        // Random partitions are complementary halves: every one derives half B from the
+        // full Gram matrix, so compute it up front with both threads.
+        halves.full();
+    }
 
     if let Some(parts) = &opts.partitions {
         if parts.is_empty() {
