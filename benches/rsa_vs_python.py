@@ -13,7 +13,8 @@ Python side: a numpy/scipy loop of random split-half (benches/rsa_baseline.py) a
 shesha-geometry's feature_split, timed around the call (input already loaded).
 neuropop side: the CLI; reported both as process wall time (start-up and reading the .npy
 included) and as `compute_s` from its JSON (the estimator call alone, like the Python timing).
-Ratios are Python time over neuropop time within the same repetition.
+Ratios are Python time over neuropop time within the same repetition. Each timed call
+starts after a 1 s pause, so neither side runs while the other's idle threads still spin.
 """
 
 import argparse
@@ -48,7 +49,14 @@ def ensure_inputs(d):
     return paths
 
 
+def settle():
+    # Let the other side's helper threads (numpy's OpenBLAS pool spins after a call) go idle
+    # before timing this one.
+    time.sleep(1.0)
+
+
 def run_neuropop(args):
+    settle()
     t0 = time.perf_counter()
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     wall = time.perf_counter() - t0
@@ -57,6 +65,7 @@ def run_neuropop(args):
 
 
 def timed(f):
+    settle()
     t0 = time.perf_counter()
     v = f()
     return time.perf_counter() - t0, v
