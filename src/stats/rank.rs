@@ -81,7 +81,7 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
     let kb = span_bits.min(64 - ib);
     let drop = span_bits - kb;
     let word = |i: usize, v: f64| (((order_key(v) - lo) >> drop) << ib) | i as u64;
-    let sorted: &mut [u64] = if n >= RADIX_MIN {
+    let sorted: &mut [u64] = if n >= BUCKET_MIN {
         // Grown, never cleared: the bucket sort writes every word it uses.
         if scratch.len() < n {
             *scratch = crate::mem::huge_vec(n);
@@ -209,7 +209,7 @@ fn index_bits(n: usize) -> u32 {
 }
 
 /// Inputs at least this long are bucket-sorted.
-const RADIX_MIN: usize = 1 << 16;
+const BUCKET_MIN: usize = 1 << 16;
 
 /// An integer whose unsigned order is the numeric order of the (non-NaN) float; −0.0 and +0.0
 /// map to the same key (scipy ranks them as ties).
@@ -341,7 +341,7 @@ mod tests {
     fn bucket_sort_matches_comparison_sort() {
         use rand::Rng as _;
         let mut rng = crate::stats::rng::stream(8, 0);
-        let n = RADIX_MIN + 123;
+        let n = BUCKET_MIN + 123;
         let ib = index_bits(n);
         for bits in [ib, ib + 5, 64] {
             let words: Vec<u64> = (0..n)
@@ -366,7 +366,7 @@ mod tests {
     fn values_differing_only_in_low_bits_rank_exactly() {
         // One huge value stretches the span, so all others share a bucket and agree on the
         // bits sorted by counting: the bounded insertion sort must hand over to a full sort.
-        let n = RADIX_MIN + 1000;
+        let n = BUCKET_MIN + 1000;
         // Keys 2^19 ulps apart: distinct after shortening by the span, but equal on the 16 bits
         // below the bucket index, and scrambled.
         let step = f64::EPSILON * f64::from(1u32 << 19);
@@ -402,7 +402,7 @@ mod tests {
     fn long_inputs_rank_like_a_comparison_sort() {
         use rand::Rng as _;
         let mut rng = crate::stats::rng::stream(9, 0);
-        let n = RADIX_MIN * 3 + 17;
+        let n = BUCKET_MIN * 3 + 17;
         // Heavy ties, values that differ only below the truncated key bits, both signs, ±0.
         let x: Vec<f64> = (0..n)
             .map(|i| match i % 5 {
@@ -431,7 +431,7 @@ mod tests {
         use rand::Rng as _;
         let mut rng = crate::stats::rng::stream(10, 0);
         let mut scratch = SpearmanScratch::default();
-        for n in [2usize, 3, 17, 1000, RADIX_MIN + 5] {
+        for n in [2usize, 3, 17, 1000, BUCKET_MIN + 5] {
             let a: Vec<f64> = (0..n)
                 .map(|_| f64::from(rng.random_range(0..50u8)))
                 .collect();

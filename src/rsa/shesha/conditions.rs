@@ -127,17 +127,6 @@ pub(crate) fn small_rdm(mut m: Array2<f64>, metric: Metric) -> Vec<f64> {
     out
 }
 
-/// Scratch buffers for [`guarded_spearman`].
-#[derive(Default)]
-pub(crate) struct RankScratch(SpearmanScratch);
-
-impl RankScratch {
-    /// Spearman correlation of `a` and `b` (equal lengths), reusing the buffers.
-    pub(crate) fn spearman(&mut self, a: &[f64], b: &[f64]) -> f64 {
-        spearman_rho(a, b, &mut self.0)
-    }
-}
-
 /// Why a guarded Spearman is undefined.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Undefined {
@@ -163,7 +152,7 @@ pub(crate) fn guarded_spearman(
     a: &[f64],
     b: &[f64],
     tol: f64,
-    scratch: &mut RankScratch,
+    scratch: &mut SpearmanScratch,
 ) -> std::result::Result<f64, Undefined> {
     let std = |v: &[f64]| {
         let n = v.len() as f64;
@@ -176,7 +165,7 @@ pub(crate) fn guarded_spearman(
     if a.iter().chain(b).any(|v| v.is_nan()) || a.len() < 2 {
         return Err(Undefined::NanDistance);
     }
-    let r = scratch.spearman(a, b);
+    let r = spearman_rho(a, b, scratch);
     if r.is_finite() {
         Ok(r)
     } else {

@@ -13,13 +13,12 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use super::conditions::{
-    RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition,
-};
+use super::conditions::{group_means, guarded_spearman, small_rdm, trials_by_condition};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::Metric;
 use crate::stats::mt19937::sklearn_kfold_test_folds;
+use crate::stats::rank::SpearmanScratch;
 use crate::stats::rng;
 
 /// How the folds are drawn.
@@ -193,7 +192,7 @@ pub fn cross_validated_rsa(
         return Ok(result);
     }
     let mut in_test = vec![false; n];
-    let mut scratch = RankScratch::default();
+    let mut scratch = SpearmanScratch::default();
     for (f, test) in folds.iter().enumerate() {
         in_test.iter_mut().for_each(|v| *v = false);
         test.iter().for_each(|&t| in_test[t] = true);

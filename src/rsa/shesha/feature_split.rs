@@ -17,7 +17,6 @@ use ndarray::{ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::conditions::RankScratch;
 use super::feature_halves::{FeatureHalves, HalvesWorkspace};
 use super::result::{
     Bootstrap, EPS, Handled, NanPolicy, StabilityResult, apply_nan_policy, check_ci,
@@ -27,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, check_finite};
 use crate::stats::bootstrap::sample_std;
+use crate::stats::rank::{SpearmanScratch, spearman_rho};
 use crate::stats::rng;
 
 /// Options of [`feature_split`]. Defaults are shesha-geometry's: 30 splits, cosine, at most
@@ -114,7 +114,7 @@ fn score_pair(
     undefined: bool,
     policy: NanPolicy,
     meta: &mut Meta,
-    ranks: &mut RankScratch,
+    ranks: &mut SpearmanScratch,
 ) -> Result<Score> {
     if !undefined || a.iter().chain(b).all(|v| v.is_finite()) {
         return Ok(score_defined(a, b, ranks));
@@ -152,11 +152,11 @@ fn std_one_pass(v: &[f64]) -> f64 {
 
 /// Spearman of two RDMs without undefined distances; skipped when one is constant (population
 /// std < 1e-12) or the correlation is not finite.
-fn score_defined(a: &[f64], b: &[f64], ranks: &mut RankScratch) -> Score {
+fn score_defined(a: &[f64], b: &[f64], ranks: &mut SpearmanScratch) -> Score {
     if a.len() < 2 || std_one_pass(a) < EPS || std_one_pass(b) < EPS {
         return Score::Skipped;
     }
-    let rho = ranks.spearman(a, b);
+    let rho = spearman_rho(a, b, ranks);
     if rho.is_finite() {
         Score::Value(rho)
     } else {
@@ -323,7 +323,7 @@ pub fn feature_split(x: ArrayView2<f64>, opts: &FeatureSplitOptions) -> Result<S
             .into_par_iter()
             .with_min_len(per_thread.max(1))
             .map_init(
-                || (HalvesWorkspace::default(), RankScratch::default()),
+                || (HalvesWorkspace::default(), SpearmanScratch::default()),
                 |(ws, ranks), i| {
                     let (a, b) = partition(i);
                     let mut m = Meta::default();
@@ -418,7 +418,7 @@ fn bootstrap_draw(
         .collect();
     let xu = xs.select(Axis(0), &unique);
     let halves = FeatureHalves::new(xu.view(), metric);
-    let (mut ws, mut ranks) = (HalvesWorkspace::default(), RankScratch::default());
+    let (mut ws, mut ranks) = (HalvesWorkspace::default(), SpearmanScratch::default());
     let mut pairs = Vec::new();
     resampled_pair_index(&inverse, unique.len(), &mut pairs);
     let mut sum = 0.0;

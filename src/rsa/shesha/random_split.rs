@@ -23,10 +23,11 @@
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
-use super::conditions::{RankScratch, guarded_spearman, small_rdm_into};
+use super::conditions::{guarded_spearman, small_rdm_into};
 use super::split_half::SplitHalfOptions;
 use crate::rsa::rdm::Metric;
 use crate::stats::gram::gram_of_rows_into;
+use crate::stats::rank::SpearmanScratch;
 use crate::stats::rng;
 
 /// Repetitions drawn together: a condition's block of trials is read into cache once per
@@ -126,7 +127,7 @@ struct Scratch {
     norm_b: Vec<f64>,
     rdm_a: Vec<f64>,
     rdm_b: Vec<f64>,
-    ranks: RankScratch,
+    ranks: SpearmanScratch,
 }
 
 /// Scores of `n_splits` random within-condition splits (NaN where undefined), in order.
@@ -155,7 +156,7 @@ pub(super) fn random_split_scores(
                 norm_b: vec![0.0; c],
                 rdm_a: Vec::with_capacity(c * c / 2),
                 rdm_b: Vec::with_capacity(c * c / 2),
-                ranks: RankScratch::default(),
+                ranks: SpearmanScratch::default(),
             },
             |s, batch| {
                 let reps = batch * SPLIT_BATCH..((batch + 1) * SPLIT_BATCH).min(n_splits);

@@ -24,15 +24,14 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::conditions::{
-    RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition,
-};
+use super::conditions::{group_means, guarded_spearman, small_rdm, trials_by_condition};
 use super::random_split::random_split_scores;
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, Rdm};
 use crate::stats::bootstrap::sample_std;
 use crate::stats::covariance::inverse_sqrt_psd;
+use crate::stats::rank::SpearmanScratch;
 
 /// How trials are split into halves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,7 +252,8 @@ pub fn split_half(
         Split::OddEven => {
             let (a, b) = odd_even_means(x, &by, &keep);
             let (ra, rb) = (small_rdm(a, opts.metric), small_rdm(b, opts.metric));
-            let score = guarded_spearman(&ra, &rb, opts.constant_std, &mut RankScratch::default());
+            let score =
+                guarded_spearman(&ra, &rb, opts.constant_std, &mut SpearmanScratch::default());
             match score {
                 Ok(r) => {
                     result.estimate = r;
@@ -474,7 +474,7 @@ pub fn whitened_split_half(
     };
     let ra = whitened_rdm(&a)?;
     let rb = whitened_rdm(&b)?;
-    match guarded_spearman(&ra, &rb, opts.constant_std, &mut RankScratch::default()) {
+    match guarded_spearman(&ra, &rb, opts.constant_std, &mut SpearmanScratch::default()) {
         Ok(r) => {
             result.estimate = r;
             result.n_valid_splits = 1;

@@ -13,13 +13,12 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::conditions::{
-    RankScratch, group_means, guarded_spearman, small_rdm, trials_by_condition,
-};
+use super::conditions::{group_means, guarded_spearman, small_rdm, trials_by_condition};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, Rdm, check_finite};
 use crate::stats::permutation::{Alternative, permutation_indices, summarise_null};
+use crate::stats::rank::SpearmanScratch;
 use crate::stats::rng;
 
 /// Options of [`temporal_stability`]: cosine RDMs, ≥ 3 conditions, std tolerance 1e-10.
@@ -126,7 +125,7 @@ pub fn temporal_stability(
         .collect();
     let re = small_rdm(group_means(x, &early), opts.metric);
     let rl = small_rdm(group_means(x, &late), opts.metric);
-    match guarded_spearman(&re, &rl, opts.constant_std, &mut RankScratch::default()) {
+    match guarded_spearman(&re, &rl, opts.constant_std, &mut SpearmanScratch::default()) {
         Ok(r) => result.estimate = r,
         Err(why) => result.meta.warn(why.reason(opts.constant_std)),
     }
