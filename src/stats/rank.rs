@@ -130,7 +130,18 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
     true
 }
 
-/// Reusable buffers of [`spearman_rho`].
+/// Reusable buffers of [`spearman_rho`]: keep one per thread in a loop of many correlations
+/// so that none of them allocates.
+///
+/// # Example
+/// ```
+/// use neuropop::stats::rank::{spearman_rho, SpearmanScratch};
+/// let mut scratch = SpearmanScratch::default();
+/// let rhos: Vec<f64> = (1..4)
+///     .map(|k| spearman_rho(&[1.0, 2.0, 3.0], &[k as f64, 0.0, 9.0], &mut scratch))
+///     .collect();
+/// assert_eq!(rhos, vec![0.5, 0.5, 0.5]);
+/// ```
 #[derive(Default)]
 pub struct SpearmanScratch {
     words: Vec<u64>,
