@@ -14,6 +14,9 @@ demo: build
 	./target/release/neuropop demo --out $(DEMO_OUT) --force
 
 # One build per run: tests and doctests share the debug artefacts; clippy adds a check build.
+# CARGO_INCREMENTAL=0: a one-shot build gains nothing from incremental caches, which
+# would only add gigabytes to target/.
+test: export CARGO_INCREMENTAL = 0
 test: deps
 	$(CARGO) fmt --check
 	$(CARGO) test --all-targets
