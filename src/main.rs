@@ -210,16 +210,9 @@ enum SheshaCommand {
     },
 }
 
-unsafe extern "C" {
-    /// OpenBLAS's thread-count setter (the library is linked through ndarray-linalg).
-    fn openblas_set_num_threads(n: std::ffi::c_int);
-}
-
 fn main() {
-    // Parallelism comes from rayon over sessions, areas and repetitions; OpenBLAS's own
-    // threads inside those tasks would only oversubscribe the cores and spin.
-    // SAFETY: a plain setter with no preconditions, called before any BLAS work starts.
-    unsafe { openblas_set_num_threads(1) };
+    // Parallelism comes from rayon over sessions, areas and repetitions.
+    neuropop::stats::gram::use_single_threaded_blas();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         eprintln!("neuropop: error: {e}");

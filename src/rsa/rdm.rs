@@ -331,6 +331,15 @@ pub fn rdm_with(x: ArrayView2<f64>, metric: Metric, zero_norm: ZeroNorm) -> Resu
 }
 
 pub(crate) fn check_finite(x: ArrayView2<f64>, context: &str) -> Result<()> {
+    // The common case first, branch-free over memory (vectorised); the index of a bad value
+    // is only looked for when there is one.
+    let all_finite = match x.as_slice_memory_order() {
+        Some(s) => s.iter().fold(true, |ok, v| ok & v.is_finite()),
+        None => x.iter().all(|v| v.is_finite()),
+    };
+    if all_finite {
+        return Ok(());
+    }
     if let Some(((i, j), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(Error::invalid(
             format!("{context}[{i}, {j}]"),

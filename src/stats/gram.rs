@@ -28,6 +28,42 @@ unsafe extern "C" {
     );
 }
 
+unsafe extern "C" {
+    fn openblas_set_num_threads(n: std::ffi::c_int);
+}
+
+/// Makes OpenBLAS run every call on the calling thread, and stops its idle worker threads.
+///
+/// neuropop's parallelism is rayon over sessions, areas and repetitions, each task calling
+/// BLAS on small products; OpenBLAS's own threads inside those tasks would only oversubscribe
+/// the cores. Setting the thread count is not enough: the pthread build starts its workers
+/// when the library loads, and they spin (`sched_yield`) for about 0.1 s before sleeping —
+/// on a 2-core machine that took a third of a 0.13 s split-half run. Where the library exports
+/// its pool shutdown (`blas_thread_shutdown_`, which it uses itself around `fork`), the
+/// workers are joined; a later multi-threaded call would start them again.
+///
+/// # Example
+/// ```
+/// neuropop::stats::gram::use_single_threaded_blas();
+/// let g = neuropop::stats::gram::gram(ndarray::array![[1.0, 2.0]].view());
+/// assert_eq!(g[[0, 0]], 5.0);
+/// ```
+pub fn use_single_threaded_blas() {
+    // SAFETY: a plain setter with no preconditions.
+    unsafe { openblas_set_num_threads(1) };
+    // Looked up at run time: not every OpenBLAS build (serial, OpenMP) has the symbol.
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only reads the loaded
+    // libraries' symbol tables.
+    let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"blas_thread_shutdown_".as_ptr()) };
+    if !sym.is_null() {
+        // SAFETY: OpenBLAS defines `int blas_thread_shutdown_(void)`; it takes the server
+        // lock, tells each worker to exit and joins it, and is a no-op when no pool runs.
+        let shutdown: unsafe extern "C" fn() -> std::ffi::c_int =
+            unsafe { std::mem::transmute(sym) };
+        unsafe { shutdown() };
+    }
+}
+
 /// The upper triangle of `C = A Aᵀ` by OpenBLAS `dsyrk` (beta = 0: C is only written).
 ///
 /// # Safety
@@ -108,26 +144,29 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
     Array2::from_shape_vec((n, n), c).expect("n × n values")
 }
 
-/// The upper triangle of `X Xᵀ` for `x` (row-major, `n` rows of `k` values), written into
-/// `out` as an `n × n` row-major matrix; entries below the diagonal are left as they were.
+/// The upper triangle of `X Xᵀ` for `x` (row-major, `n` rows of `k` values, each row
+/// starting `lda ≥ k` values after the previous one), written into `out` as an `n × n`
+/// row-major matrix; entries below the diagonal are left as they were.
 ///
 /// # Panics
-/// If `x.len() != n * k` (a programming error).
-pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, out: &mut Vec<f64>) {
-    assert_eq!(
-        x.len(),
-        n * k,
-        "gram_of_rows_into: x must hold n × k values"
+/// If `lda < k` or `x` is shorter than `n` rows (a programming error).
+pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, lda: usize, out: &mut Vec<f64>) {
+    assert!(
+        lda >= k && (n == 0 || x.len() >= (n - 1) * lda + k),
+        "gram_of_rows_into: x must hold n rows of k values, lda apart"
     );
     crate::mem::resize_huge(out, n * n);
-    match (i32::try_from(n), i32::try_from(k)) {
-        // SAFETY: `x` holds n × k row-major values (lda = k) and `out` n × n (ldc = n).
-        (Ok(ni), Ok(ki)) if n > 0 && k > 0 => unsafe { dsyrk_upper(x, ni, ki, out.as_mut_ptr()) },
+    match (i32::try_from(n), i32::try_from(k), i32::try_from(lda)) {
+        // SAFETY: `x` holds n rows of k values lda apart (checked above) and `out` n × n
+        // (ldc = n).
+        (Ok(ni), Ok(ki), Ok(ldai)) if n > 0 && k > 0 => unsafe {
+            dsyrk_raw(CBLAS_NO_TRANS, x, ni, ki, ldai, out.as_mut_ptr())
+        },
         _ => {
             for i in 0..n {
-                let xi = &x[i * k..(i + 1) * k];
+                let xi = &x[i * lda..i * lda + k];
                 for j in i..n {
-                    let xj = &x[j * k..(j + 1) * k];
+                    let xj = &x[j * lda..j * lda + k];
                     out[i * n + j] = xi.iter().zip(xj).map(|(a, b)| a * b).sum();
                 }
             }
@@ -209,9 +248,9 @@ mod tests {
         gram_of_columns_into(&[], 0, 4, &mut out);
         assert!((0..4).all(|i| (i..4).all(|j| out[i * 4 + j] == 0.0)));
         let mut rows = Vec::new();
-        gram_of_rows_into(x.as_slice().unwrap(), 9, 5, &mut rows);
+        gram_of_rows_into(x.as_slice().unwrap(), 9, 5, 5, &mut rows);
         assert!(upper_is_d(&rows));
-        gram_of_rows_into(&[], 3, 0, &mut rows);
+        gram_of_rows_into(&[], 3, 0, 0, &mut rows);
         assert!((0..3).all(|i| (i..3).all(|j| rows[i * 3 + j] == 0.0)));
     }
 
