@@ -183,10 +183,10 @@ pub(super) fn random_split_scores(
     let (p, c) = (b.p, keep.len());
     let seed = rng::derive_seed(opts.seed, "split_half");
     let n_batches = n_splits.div_ceil(SPLIT_BATCH);
-    // One worker per thread, each with one set of buffers (an 11 MB batch of sums for 40
-    // conditions × 540 columns: set up per rayon piece, its zeroing and page faults cost
-    // more than the batch), taking the next batch until none is left. A score depends only
-    // on its repetition, not on which worker draws it.
+    // One worker per thread, each setting up its buffers once (the batch of sums is 11 MB for
+    // 40 conditions × 540 columns; `map_init` would set them up once per rayon piece) and
+    // taking the next batch until none is left. A score depends only on its repetition, not
+    // on which worker draws it.
     let next = AtomicUsize::new(0);
     let n_workers = rayon::current_num_threads().clamp(1, n_batches.max(1));
     let done: Vec<Vec<(usize, Vec<f64>)>> = (0..n_workers)
