@@ -421,11 +421,17 @@ pub fn cosine(x: ArrayView2<f64>, zero_norm: ZeroNorm) -> Result<Rdm> {
 /// ```
 pub fn correlation(x: ArrayView2<f64>, zero_norm: ZeroNorm) -> Result<Rdm> {
     let mut u = x.to_owned();
-    for mut row in u.rows_mut() {
-        let m = row.mean().unwrap_or(0.0);
-        row -= m;
-    }
+    centre_rows(&mut u);
     directional(u, zero_norm, "correlation", "zero variance")
+}
+
+/// Subtracts each row's mean from it (the correlation distance is the cosine distance of
+/// row-centred rows).
+pub(crate) fn centre_rows(m: &mut Array2<f64>) {
+    for mut row in m.rows_mut() {
+        let mean = row.mean().unwrap_or(0.0);
+        row -= mean;
+    }
 }
 
 /// Scales rows of `u` to unit norm and returns 1 − ⟨uᵢ, uⱼ⟩ clamped to [0, 2].

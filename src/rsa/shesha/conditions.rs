@@ -5,7 +5,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
-use crate::rsa::rdm::{Metric, check_finite};
+use crate::rsa::rdm::{Metric, centre_rows, check_finite};
 use crate::stats::rank::{SpearmanScratch, spearman_rho};
 
 /// Validates a trials × features matrix and its per-trial condition codes, and returns, for
@@ -93,15 +93,6 @@ pub(crate) fn small_rdm_into(
                 }
             }
         }
-    }
-}
-
-/// Subtracts each row's mean from it (the correlation distance is the cosine distance of
-/// row-centred rows).
-pub(crate) fn centre_rows(m: &mut Array2<f64>) {
-    for mut row in m.rows_mut() {
-        let mean = row.mean().unwrap_or(0.0);
-        row -= mean;
     }
 }
 
