@@ -36,6 +36,31 @@ pub(crate) fn resize_huge<T: Copy + Default>(v: &mut Vec<T>, n: usize) {
     }
 }
 
+/// `n` zeros starting on a cache-line (64-byte) boundary, on huge pages where large: the
+/// 256-bit loads and stores of a kernel that walks it in whole lines then never straddle two.
+pub(crate) struct CacheAligned {
+    buf: Vec<f64>,
+    at: usize,
+    len: usize,
+}
+
+impl CacheAligned {
+    pub(crate) fn zeroed(n: usize) -> CacheAligned {
+        const LINE: usize = 64 / std::mem::size_of::<f64>();
+        let buf: Vec<f64> = huge_vec(n + LINE);
+        let at = buf.as_ptr().align_offset(64).min(LINE);
+        CacheAligned { buf, at, len: n }
+    }
+
+    pub(crate) fn slice(&self) -> &[f64] {
+        &self.buf[self.at..self.at + self.len]
+    }
+
+    pub(crate) fn slice_mut(&mut self) -> &mut [f64] {
+        &mut self.buf[self.at..self.at + self.len]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +75,11 @@ mod tests {
         assert_eq!(w, vec![1, 1]);
         resize_huge(&mut w, 10);
         assert_eq!(w, vec![0; 10]);
+        for n in [0, 1, 1000] {
+            let mut a = CacheAligned::zeroed(n);
+            assert_eq!(a.slice().len(), n);
+            assert!(a.slice_mut().iter().all(|&x| x == 0.0));
+            assert_eq!(a.slice().as_ptr() as usize % 64, 0);
+        }
     }
 }

@@ -17,11 +17,13 @@
 //!   batch of repetitions, and a half's sum is one table entry per group: ⌈n/4⌉ vector adds
 //!   instead of n/2. Tables are built a tile of [`TILE`] features at a time, small enough to
 //!   stay in L1 while the whole batch reads them;
-//! * `⟨A_c, A_d⟩` comes from one BLAS `dsyrk`;
+//! * `⟨A_c, A_d⟩` comes from a small Gram kernel reading the rows of sums where they lie;
 //! * `⟨B_c, B_d⟩ = ⟨T_c, T_d⟩ − ⟨T_c, A_d⟩ − ⟨T_d, A_c⟩ + ⟨A_c, A_d⟩` needs no second product:
 //!   `⟨T_c, A_d⟩` is a sum over A_d's trials of `⟨T_c, x_i⟩`, so those products ride along as
 //!   `c` extra columns of every trial and are summed with it;
-//! * the norms of `B_c` are taken from `B_c` itself, so a direction-less half mean is exact.
+//! * `|B_c|²` comes from the same identity, `|T_c|² − 2⟨T_c, A_c⟩ + |A_c|²`, unless that
+//!   cancels to a small fraction of its terms; then it is summed from `B_c` itself, so a
+//!   direction-less half mean is exactly zero (NaN distances, as scipy).
 //!
 //! Euclidean metrics take the half means and direct differences.
 
@@ -32,6 +34,7 @@ use rayon::prelude::*;
 
 use super::conditions::{guarded_spearman, small_rdm_into};
 use super::split_half::SplitHalfOptions;
+use crate::mem::CacheAligned;
 use crate::rsa::rdm::Metric;
 use crate::stats::gram::gram_of_rows_into;
 use crate::stats::rank::SpearmanScratch;
@@ -56,7 +59,8 @@ struct Blocks {
     /// at `(starts[c] · n_tiles + f0 / TILE · n_c) · TILE`. The first `p` columns are the
     /// trial; on the Gram route `c` more hold `⟨T_k, x_i⟩`.
     tiled: Vec<f64>,
-    w: usize,
+    /// `w` rounded up to whole tiles: the length of a row of sums.
+    stride: usize,
     p: usize,
     starts: Vec<usize>,
     sizes: Vec<usize>,
@@ -126,7 +130,7 @@ impl Blocks {
             });
         Blocks {
             tiled,
-            w,
+            stride: n_tiles * TILE,
             p,
             starts,
             sizes,
@@ -156,10 +160,11 @@ struct Scratch {
     /// (bit k: the group's k-th trial).
     masks: Vec<u8>,
     /// One condition's subset sums for one tile: group g's subset m at `(g · 16 + m) · TILE`.
-    tables: Vec<f64>,
-    /// The first-half sums: repetition j's condition c row (w values) at
-    /// `(c · SPLIT_BATCH + j) · w`, so that one condition's rows for the batch are together.
-    first: Vec<f64>,
+    tables: CacheAligned,
+    /// The first-half sums: repetition j's condition c row (`stride` values) at
+    /// `(c · SPLIT_BATCH + j) · stride`, so that one condition's rows for the batch are
+    /// together.
+    first: CacheAligned,
     /// Euclidean route: one repetition's half means (c × p).
     means_a: Array2<f64>,
     means_b: Array2<f64>,
@@ -188,6 +193,13 @@ pub(super) fn random_split_scores(
     // taking the next batch until none is left. A score depends only on its repetition, not
     // on which worker draws it.
     let next = AtomicUsize::new(0);
+    let max_groups = b
+        .sizes
+        .iter()
+        .map(|n| n.div_ceil(GROUP))
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let n_workers = rayon::current_num_threads().clamp(1, n_batches.max(1));
     let done: Vec<Vec<(usize, Vec<f64>)>> = (0..n_workers)
         .into_par_iter()
@@ -195,8 +207,8 @@ pub(super) fn random_split_scores(
             let mut s = Scratch {
                 order: Vec::new(),
                 masks: Vec::new(),
-                tables: Vec::new(),
-                first: crate::mem::huge_vec(SPLIT_BATCH * c * b.w),
+                tables: CacheAligned::zeroed(max_groups * SUBSETS * TILE),
+                first: CacheAligned::zeroed(SPLIT_BATCH * c * b.stride),
                 means_a: Array2::zeros((c, p)),
                 means_b: Array2::zeros((c, p)),
                 ga: Vec::new(),
@@ -236,10 +248,10 @@ pub(super) fn random_split_scores(
 }
 
 /// Draws every repetition's split of every condition and sums the first halves (all `w`
-/// columns) into `s.first`.
+/// columns, padded to whole tiles) into `s.first`.
 fn half_sums(b: &Blocks, rngs: &mut [rng::Rng], s: &mut Scratch) {
-    let (w, c) = (b.w, b.sizes.len());
-    let n_tiles = w.div_ceil(TILE);
+    let (stride, c) = (b.stride, b.sizes.len());
+    let n_tiles = stride / TILE;
     for ci in 0..c {
         let (start, n_c) = (b.starts[ci], b.sizes[ci]);
         let (h, n_groups) = (n_c / 2, n_c.div_ceil(GROUP).max(1));
@@ -255,65 +267,73 @@ fn half_sums(b: &Blocks, rngs: &mut [rng::Rng], s: &mut Scratch) {
                 mask[pos / GROUP] |= 1 << (pos % GROUP);
             }
         }
-        for (k, f0) in (0..w).step_by(TILE).enumerate() {
+        let first = &mut s.first.slice_mut()[ci * SPLIT_BATCH * stride..];
+        for k in 0..n_tiles {
             let at = (start * n_tiles + k * n_c) * TILE;
-            let out = TileOut {
-                first: &mut s.first,
-                at: ci * SPLIT_BATCH * w + f0,
-                stride: w,
-                width: TILE.min(w - f0),
-            };
             tile_sums(
                 &b.tiled[at..at + n_c * TILE],
                 &s.masks,
                 n_groups,
-                &mut s.tables,
-                out,
+                s.tables.slice_mut(),
+                &mut first[k * TILE..],
+                stride,
             );
         }
     }
 }
 
-/// Where one tile's sums go: repetition j's `width` values at `at + j · stride` of `first`.
-struct TileOut<'a> {
-    first: &'a mut [f64],
-    at: usize,
-    stride: usize,
-    width: usize,
-}
-
 /// Builds the subset-sum tables of one condition's tile (`rows`: n_c × [`TILE`]) and sums
-/// every repetition's first half from them: `Σ_g tables[g][mask[g]]`, groups in order.
-fn tile_sums(rows: &[f64], masks: &[u8], n_groups: usize, tables: &mut Vec<f64>, out: TileOut) {
-    tables.resize(n_groups * SUBSETS * TILE, 0.0);
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above); no other preconditions.
-            unsafe { tile_sums_avx2(rows, masks, n_groups, tables, out) };
-            return;
-        }
-    }
-    tile_sums_generic(rows, masks, n_groups, tables, out);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn tile_sums_avx2(rows: &[f64], masks: &[u8], n_groups: usize, tables: &mut [f64], out: TileOut) {
-    // The same code compiled with AVX2: a tile is four 256-bit registers.
-    tile_sums_generic(rows, masks, n_groups, tables, out);
-}
-
-#[inline(always)]
-fn tile_sums_generic(
+/// every repetition's first half from them, `Σ_g tables[g][mask[g]]` with the groups in
+/// order, into `out[j · stride..][..TILE]` for repetition j.
+fn tile_sums(
     rows: &[f64],
     masks: &[u8],
     n_groups: usize,
     tables: &mut [f64],
-    mut out: TileOut,
+    out: &mut [f64],
+    stride: usize,
 ) {
+    let tables = &mut tables[..n_groups * SUBSETS * TILE];
+    let n_reps = masks.len() / n_groups;
+    // Every write below lands inside `out` (the kernels index without checks).
+    assert!(n_reps == 0 || (n_reps - 1) * stride + TILE <= out.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above); the bounds were checked
+            // above and the tables have n_groups · SUBSETS tiles.
+            unsafe {
+                build_tables_avx2(rows, n_groups, tables);
+                sums_avx2(tables, masks, n_groups, out, stride);
+            }
+            return;
+        }
+    }
+    build_tables(rows, n_groups, tables);
+    for (j, mask) in masks.chunks_exact(n_groups).enumerate() {
+        let mut acc = [0.0f64; TILE];
+        for (g, &m) in mask.iter().enumerate() {
+            let e = tile(tables, g * SUBSETS + (m as usize & (SUBSETS - 1)));
+            for k in 0..TILE {
+                acc[k] += e[k];
+            }
+        }
+        out[j * stride..j * stride + TILE].copy_from_slice(&acc);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn build_tables_avx2(rows: &[f64], n_groups: usize, tables: &mut [f64]) {
+    // The same code compiled with AVX2: a tile is four 256-bit registers.
+    build_tables(rows, n_groups, tables);
+}
+
+/// Group g's subset m at `tables[(g · 16 + m) · TILE..]`: the subset without its lowest
+/// member, plus that member's row.
+#[inline(always)]
+fn build_tables(rows: &[f64], n_groups: usize, tables: &mut [f64]) {
     let n_c = rows.len() / TILE;
-    // Subset m of group g: the subset without its lowest member, plus that member's row.
     for g in 0..n_groups {
         let members = GROUP.min(n_c - g * GROUP);
         let t = &mut tables[g * SUBSETS * TILE..(g + 1) * SUBSETS * TILE];
@@ -329,53 +349,72 @@ fn tile_sums_generic(
             }
         }
     }
-    // Two repetitions at a time: their sums are independent add chains, which hides the add
-    // latency that one repetition's chain of ⌈n/4⌉ dependent adds would expose.
+}
+
+/// The sums of [`tile_sums`], two repetitions at a time in sixteen 256-bit registers: their
+/// sums are independent add chains, which hides the add latency that one repetition's chain
+/// of ⌈n/4⌉ dependent adds would expose, and the results go straight from the registers to
+/// `out`.
+///
+/// # Safety
+/// AVX2 is available; `tables` holds `n_groups · SUBSETS` tiles and `out` holds
+/// `(masks.len() / n_groups − 1) · stride + TILE` values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sums_avx2(tables: &[f64], masks: &[u8], n_groups: usize, out: &mut [f64], stride: usize) {
+    use std::arch::x86_64::_mm256_storeu_pd;
+    use std::arch::x86_64::{__m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_setzero_pd};
+    const _: () = assert!(TILE == 16);
+    let t = tables.as_ptr();
+    // The 16 values of table entry (g, m); the mask is cut to GROUP bits, so in bounds.
+    let entry = |g: usize, m: u8| (g * SUBSETS + (m as usize & (SUBSETS - 1))) * TILE;
+    let o = out.as_mut_ptr();
+    let store = |at: usize, v: [__m256d; 4]| {
+        // SAFETY: at + TILE ≤ out.len() (the caller's bound).
+        unsafe {
+            for (k, x) in v.into_iter().enumerate() {
+                _mm256_storeu_pd(o.add(at + 4 * k), x);
+            }
+        }
+    };
     let mut pairs = masks.chunks_exact(2 * n_groups);
     let mut j = 0;
     for pair in pairs.by_ref() {
         let (m0, m1) = pair.split_at(n_groups);
-        let (mut a0, mut a1) = ([0.0f64; TILE], [0.0f64; TILE]);
-        for (g, (&k0, &k1)) in m0.iter().zip(m1).enumerate() {
-            let (e0, e1) = (
-                tile(tables, g * SUBSETS + k0 as usize),
-                tile(tables, g * SUBSETS + k1 as usize),
-            );
-            for k in 0..TILE {
-                a0[k] += e0[k];
-                a1[k] += e1[k];
+        let [mut a0, mut a1, mut a2, mut a3] = [_mm256_setzero_pd(); 4];
+        let [mut b0, mut b1, mut b2, mut b3] = [_mm256_setzero_pd(); 4];
+        for g in 0..n_groups {
+            // SAFETY: entries of the tables (see `entry`).
+            unsafe {
+                let (e, f) = (t.add(entry(g, m0[g])), t.add(entry(g, m1[g])));
+                a0 = _mm256_add_pd(a0, _mm256_loadu_pd(e));
+                b0 = _mm256_add_pd(b0, _mm256_loadu_pd(f));
+                a1 = _mm256_add_pd(a1, _mm256_loadu_pd(e.add(4)));
+                b1 = _mm256_add_pd(b1, _mm256_loadu_pd(f.add(4)));
+                a2 = _mm256_add_pd(a2, _mm256_loadu_pd(e.add(8)));
+                b2 = _mm256_add_pd(b2, _mm256_loadu_pd(f.add(8)));
+                a3 = _mm256_add_pd(a3, _mm256_loadu_pd(e.add(12)));
+                b3 = _mm256_add_pd(b3, _mm256_loadu_pd(f.add(12)));
             }
         }
-        out.write(j, &a0);
-        out.write(j + 1, &a1);
+        store(j * stride, [a0, a1, a2, a3]);
+        store((j + 1) * stride, [b0, b1, b2, b3]);
         j += 2;
     }
     let last = pairs.remainder();
     if !last.is_empty() {
-        let mut a0 = [0.0f64; TILE];
-        for (g, &k0) in last.iter().enumerate() {
-            let e0 = tile(tables, g * SUBSETS + k0 as usize);
-            for k in 0..TILE {
-                a0[k] += e0[k];
+        let [mut a0, mut a1, mut a2, mut a3] = [_mm256_setzero_pd(); 4];
+        for (g, &m) in last.iter().enumerate() {
+            // SAFETY: an entry of the tables (see `entry`).
+            unsafe {
+                let e = t.add(entry(g, m));
+                a0 = _mm256_add_pd(a0, _mm256_loadu_pd(e));
+                a1 = _mm256_add_pd(a1, _mm256_loadu_pd(e.add(4)));
+                a2 = _mm256_add_pd(a2, _mm256_loadu_pd(e.add(8)));
+                a3 = _mm256_add_pd(a3, _mm256_loadu_pd(e.add(12)));
             }
         }
-        out.write(j, &a0);
-    }
-}
-
-impl TileOut<'_> {
-    /// Repetition j's sums of this tile.
-    #[inline(always)]
-    fn write(&mut self, j: usize, acc: &[f64; TILE]) {
-        let at = self.at + j * self.stride;
-        if self.width == TILE {
-            let dst: &mut [f64; TILE] = (&mut self.first[at..at + TILE])
-                .try_into()
-                .expect("one tile");
-            *dst = *acc;
-        } else {
-            self.first[at..at + self.width].copy_from_slice(&acc[..self.width]);
-        }
+        store(j * stride, [a0, a1, a2, a3]);
     }
 }
 
@@ -390,18 +429,25 @@ fn tile(v: &[f64], i: usize) -> &[f64; TILE] {
 /// Score of repetition `j` from inner products of the half sums (cosine on trials already
 /// centred under correlation).
 fn score_by_gram(b: &Blocks, j: usize, s: &mut Scratch, opts: &SplitHalfOptions) -> f64 {
-    let (p, c, w) = (b.p, b.sizes.len(), b.w);
+    let (p, c, stride) = (b.p, b.sizes.len(), b.stride);
     // Repetition j's rows, `lda` apart.
-    let (a, lda) = (&s.first[j * w..], SPLIT_BATCH * w);
+    let (a, lda) = (&s.first.slice()[j * stride..], SPLIT_BATCH * stride);
     gram_of_rows_into(a, c, p, lda, &mut s.ga);
-    // |B_c| from B_c = T_c − A_c itself (the products come from the identity).
-    for ci in 0..c {
-        s.norm_a[ci] = s.ga[ci * c + ci].sqrt();
-        let a_c = &a[ci * lda..ci * lda + p];
-        s.norm_b[ci] = diff_sq(&b.totals[ci * p..(ci + 1) * p], a_c).sqrt();
-    }
     // ⟨T_k, A_d⟩ is column p + k of A_d's row.
     let t_dot_a = |d: usize, k: usize| a[d * lda + p + k];
+    // 1 / |A_c| and 1 / |B_c| (∞ for a zero vector, whose distances are NaN).
+    for ci in 0..c {
+        let (ga, tt) = (s.ga[ci * c + ci], b.t_gram[ci * c + ci]);
+        // |B_c|² = |T_c|² − 2⟨T_c, A_c⟩ + |A_c|², unless that cancels to a small fraction of
+        // its terms; then from B_c = T_c − A_c itself, so a direction-less half is exact.
+        let mut bb = tt - 2.0 * t_dot_a(ci, ci) + ga;
+        if bb.is_nan() || bb <= 1e-6 * (tt + ga) {
+            let a_c = &a[ci * lda..ci * lda + p];
+            bb = diff_sq(&b.totals[ci * p..(ci + 1) * p], a_c);
+        }
+        s.norm_a[ci] = 1.0 / ga.sqrt();
+        s.norm_b[ci] = 1.0 / bb.sqrt();
+    }
     s.rdm_a.clear();
     s.rdm_b.clear();
     for i in 0..c {
@@ -434,18 +480,19 @@ fn diff_sq(t: &[f64], a: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-/// `1 − clip(g / (nᵢ nⱼ), −1, 1)`; NaN when either vector is zero (scipy's 0/0).
-fn cosine_distance(g: f64, ni: f64, nj: f64) -> f64 {
-    if ni == 0.0 || nj == 0.0 {
+/// `1 − clip(g / (|xᵢ| |xⱼ|), −1, 1)` from the inverse norms; NaN when either vector is zero
+/// (an infinite inverse norm: scipy's 0/0).
+fn cosine_distance(g: f64, inv_i: f64, inv_j: f64) -> f64 {
+    if inv_i == f64::INFINITY || inv_j == f64::INFINITY {
         return f64::NAN;
     }
-    1.0 - (g / (ni * nj)).clamp(-1.0, 1.0)
+    1.0 - (g * inv_i * inv_j).clamp(-1.0, 1.0)
 }
 
 /// Score of repetition `j` from the half means (Euclidean metrics).
 fn score_by_means(b: &Blocks, j: usize, s: &mut Scratch, opts: &SplitHalfOptions) -> f64 {
     // Euclidean rows carry no extra columns (w = p).
-    let p = b.p;
+    let (p, stride) = (b.p, b.stride);
     let (a, b_means) = (
         s.means_a
             .as_slice_mut()
@@ -457,7 +504,7 @@ fn score_by_means(b: &Blocks, j: usize, s: &mut Scratch, opts: &SplitHalfOptions
     for (ci, &n_c) in b.sizes.iter().enumerate() {
         let h = n_c / 2;
         let (inv_a, inv_b) = (1.0 / h as f64, 1.0 / (n_c - h) as f64);
-        let sums = &s.first[(ci * SPLIT_BATCH + j) * p..][..p];
+        let sums = &s.first.slice()[(ci * SPLIT_BATCH + j) * stride..][..p];
         let range = ci * p..(ci + 1) * p;
         for (((av, bv), sv), tv) in a[range.clone()]
             .iter_mut()
@@ -560,6 +607,35 @@ mod tests {
             // A repetition's score does not depend on how many others are drawn with it.
             let more = random_split_scores(x.view(), &by, &keep, &opts, 2 * SPLIT_BATCH + 3);
             assert_eq!(got[..], more[..41], "{metric:?}");
+        }
+    }
+
+    #[test]
+    fn a_zero_half_gives_nan_as_scipy() {
+        // Condition 0 has trials x, y and −y: whenever x is drawn as the first half, the
+        // second half's mean is zero and every cosine distance to it is 0/0 (NaN), however
+        // |T|² − 2⟨T, A⟩ + |A|² rounds. Values are multiples of 1/8, so every sum is exact.
+        let mut r = rng::stream(9, 0);
+        let p = 33;
+        let cond: Vec<usize> = (0..27).map(|t| if t < 3 { 0 } else { 1 + t % 4 }).collect();
+        let mut x = Array2::from_shape_fn((cond.len(), p), |_| {
+            f64::from(r.random_range(1..40u8)) / 8.0
+        });
+        let y = x.row(1).to_owned();
+        x.row_mut(2).assign(&-&y);
+        let by: Vec<Vec<usize>> = (0..5)
+            .map(|c| (0..cond.len()).filter(|&t| cond[t] == c).collect())
+            .collect();
+        let keep: Vec<usize> = (0..5).collect();
+        let opts = SplitHalfOptions::default();
+        let got = random_split_scores(x.view(), &by, &keep, &opts, 20);
+        let want = reference(&x, &by, &opts, 20);
+        assert!(want.iter().any(|v| v.is_nan()) && want.iter().any(|v| v.is_finite()));
+        for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g.is_nan() && w.is_nan()) || (g - w).abs() < 1e-9,
+                "split {k}: {g} vs {w}"
+            );
         }
     }
 }
