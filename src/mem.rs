@@ -6,7 +6,9 @@
 /// their random writes stay within the TLB's reach. Only a hint: elsewhere it is a plain
 /// allocation.
 pub(crate) fn huge_vec<T: Copy + Default>(n: usize) -> Vec<T> {
-    let mut v: Vec<T> = Vec::with_capacity(n);
+    // Zero values come from a zeroed allocation (fresh pages, which the kernel clears on
+    // first touch) instead of a second pass that writes them.
+    let v: Vec<T> = vec![T::default(); n];
     #[cfg(target_os = "linux")]
     {
         const HUGE: usize = 2 << 20;
@@ -15,14 +17,14 @@ pub(crate) fn huge_vec<T: Copy + Default>(n: usize) -> Vec<T> {
         let first = start.next_multiple_of(HUGE);
         let end = (start + bytes) / HUGE * HUGE;
         if end > first {
-            // SAFETY: [first, end) lies inside the allocation just made and not yet touched;
+            // SAFETY: [first, end) lies inside the allocation just made (untouched when it is a
+            // fresh mapping, as large zeroed allocations are);
             // MADV_HUGEPAGE is only a hint and changes neither its contents nor its validity.
             unsafe {
                 libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
             }
         }
     }
-    v.resize(n, T::default());
     v
 }
 

@@ -83,24 +83,29 @@ impl Blocks {
             })
             .collect();
         let n_rows = sizes.iter().sum::<usize>();
-        // The trials in condition order (centred across features under correlation), and each
-        // condition's total; one buffer each, filled a condition per task.
-        let mut trials = crate::mem::huge_vec(n_rows * p);
+        let centre = metric == Metric::Correlation;
+        // Trial t as analysed: centred across features under correlation.
+        let trial_into = |t: usize, row: &mut [f64]| {
+            row.iter_mut().zip(x.row(t)).for_each(|(d, v)| *d = *v);
+            if centre {
+                let mean = row.iter().sum::<f64>() / p as f64;
+                row.iter_mut().for_each(|v| *v -= mean);
+            }
+        };
+        // Each condition's total, a condition per task.
         let mut totals = vec![0.0; c * p];
-        split_by_sizes(&mut trials, &sizes, p)
-            .into_par_iter()
-            .zip(totals.par_chunks_mut(p.max(1)))
+        totals
+            .par_chunks_mut(p.max(1))
             .zip(keep.par_iter())
-            .for_each(|((rows, total), &k)| {
-                for (row, &t) in rows.chunks_exact_mut(p.max(1)).zip(&by[k]) {
-                    row.iter_mut().zip(x.row(t)).for_each(|(d, v)| *d = *v);
-                    if metric == Metric::Correlation {
-                        let mean = row.iter().sum::<f64>() / p as f64;
-                        row.iter_mut().for_each(|v| *v -= mean);
+            .for_each_init(
+                || vec![0.0; p],
+                |row, (total, &k)| {
+                    for &t in &by[k] {
+                        trial_into(t, row);
+                        total.iter_mut().zip(&*row).for_each(|(a, v)| *a += v);
                     }
-                    total.iter_mut().zip(&*row).for_each(|(a, v)| *a += v);
-                }
-            });
+                },
+            );
         let t = ArrayView2::from_shape((c, p), &totals).expect("c × p totals");
         let gram_route = matches!(metric, Metric::Cosine | Metric::Correlation) && p > 0;
         let (w, t_gram) = if gram_route {
@@ -108,29 +113,36 @@ impl Blocks {
         } else {
             (p, Vec::new())
         };
-        let n_tiles = w.div_ceil(TILE);
-        // Each condition's block cut into tiles, `⟨T_k, x_i⟩` appended on the Gram route.
-        let mut tiled = crate::mem::huge_vec(n_rows * n_tiles * TILE);
-        split_by_sizes(&mut tiled, &sizes, n_tiles * TILE)
+        let stride = w.div_ceil(TILE) * TILE;
+        // Each condition's block cut into tiles, `⟨T_k, x_i⟩` appended on the Gram route: the
+        // condition's trials are gathered into a task's buffer (n_c rows of `stride`, zero
+        // beyond `w`), the products taken by BLAS, and the rows cut into tiles.
+        let mut tiled = crate::mem::huge_vec(n_rows * stride);
+        split_by_sizes(&mut tiled, &sizes, stride)
             .into_par_iter()
-            .zip(split_by_sizes(&mut trials, &sizes, p))
-            .for_each(|(out, rows)| {
-                let n_c = out.len() / (n_tiles * TILE).max(1);
-                let xr = ArrayView2::from_shape((n_c, p), &*rows).expect("n_c × p trials");
-                let t_dot = if gram_route {
-                    xr.dot(&t.t())
-                } else {
-                    Array2::zeros((n_c, 0))
-                };
-                for (r, (trial, products)) in xr.outer_iter().zip(t_dot.outer_iter()).enumerate() {
-                    for (f, v) in trial.iter().chain(products.iter()).enumerate() {
-                        out[(f / TILE * n_c + r) * TILE + f % TILE] = *v;
+            .zip(keep.par_iter())
+            .for_each_init(Vec::new, |rows, (out, &k)| {
+                let n_c = by[k].len();
+                rows.clear();
+                rows.resize(n_c * stride, 0.0);
+                for (row, &trial) in rows.chunks_exact_mut(stride).zip(&by[k]) {
+                    trial_into(trial, &mut row[..p]);
+                }
+                if gram_route {
+                    let mut xr = ndarray::ArrayViewMut2::from_shape((n_c, stride), &mut rows[..])
+                        .expect("n_c rows of stride values");
+                    let t_dot = xr.slice(ndarray::s![.., ..p]).dot(&t.t());
+                    xr.slice_mut(ndarray::s![.., p..w]).assign(&t_dot);
+                }
+                for (r, row) in rows.chunks_exact(stride).enumerate() {
+                    for (k, part) in row.chunks_exact(TILE).enumerate() {
+                        out[(k * n_c + r) * TILE..][..TILE].copy_from_slice(part);
                     }
                 }
             });
         Blocks {
             tiled,
-            stride: n_tiles * TILE,
+            stride,
             p,
             starts,
             sizes,
