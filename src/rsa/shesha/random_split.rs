@@ -312,8 +312,13 @@ fn tile_sums(
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above); the bounds were checked
-            // above and the tables have n_groups · SUBSETS tiles.
+            // Streaming stores need every destination tile 32-byte aligned.
+            assert!(
+                (out.as_ptr() as usize).is_multiple_of(32) && stride.is_multiple_of(4),
+                "tile_sums: sums must start 32-byte aligned"
+            );
+            // SAFETY: the CPU supports AVX2 (checked just above); the bounds and alignment
+            // were checked above and the tables have n_groups · SUBSETS tiles.
             unsafe {
                 build_tables_avx2(rows, n_groups, tables);
                 sums_avx2(tables, masks, n_groups, out, stride);
@@ -423,23 +428,28 @@ fn build_tables(rows: &[f64], groups: std::ops::Range<usize>, tables: &mut [f64]
 /// `out`.
 ///
 /// # Safety
-/// AVX2 is available; `tables` holds `n_groups · SUBSETS` tiles and `out` holds
-/// `(masks.len() / n_groups − 1) · stride + TILE` values.
+/// AVX2 is available; `tables` holds `n_groups · SUBSETS` tiles; `out` holds
+/// `(masks.len() / n_groups − 1) · stride + TILE` values and starts 32-byte aligned, and
+/// `stride` is a multiple of 4.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn sums_avx2(tables: &[f64], masks: &[u8], n_groups: usize, out: &mut [f64], stride: usize) {
-    use std::arch::x86_64::_mm256_storeu_pd;
-    use std::arch::x86_64::{__m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_setzero_pd};
+    use std::arch::x86_64::{
+        __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_setzero_pd, _mm256_stream_pd,
+    };
     const _: () = assert!(TILE == 16);
     let t = tables.as_ptr();
     // The 16 values of table entry (g, m); the mask is cut to GROUP bits, so in bounds.
     let entry = |g: usize, m: u8| (g * SUBSETS + (m as usize & (SUBSETS - 1))) * TILE;
     let o = out.as_mut_ptr();
+    // The sums bypass the cache (streaming stores): the batch's sums are megabytes, written
+    // once and read back by the Gram products, so caching them on the way out would only
+    // evict the tables and read each line from memory before overwriting it.
     let store = |at: usize, v: [__m256d; 4]| {
-        // SAFETY: at + TILE ≤ out.len() (the caller's bound).
+        // SAFETY: at + TILE ≤ out.len() and `o + at` is 32-byte aligned (the caller's bounds).
         unsafe {
             for (k, x) in v.into_iter().enumerate() {
-                _mm256_storeu_pd(o.add(at + 4 * k), x);
+                _mm256_stream_pd(o.add(at + 4 * k), x);
             }
         }
     };
@@ -482,6 +492,9 @@ unsafe fn sums_avx2(tables: &[f64], masks: &[u8], n_groups: usize, out: &mut [f6
         }
         store(j * stride, [a0, a1, a2, a3]);
     }
+    // Streaming stores are weakly ordered: fenced before the sums are read (by this thread, or
+    // another if the batch moved).
+    std::arch::x86_64::_mm_sfence();
 }
 
 /// The `i`-th [`TILE`]-wide run of `v`.
