@@ -40,8 +40,17 @@ use crate::stats::gram::gram_of_rows_into;
 use crate::stats::rank::SpearmanScratch;
 use crate::stats::rng;
 
-/// Repetitions drawn together: a condition's subset-sum tables are built once per batch.
-const SPLIT_BATCH: usize = 64;
+/// Most repetitions drawn together: a condition's subset-sum tables are built once per
+/// batch, and all the trials are read once per batch to build them.
+const MAX_BATCH: usize = 128;
+
+/// Repetitions per batch: as many as [`MAX_BATCH`] allows while every thread gets the same
+/// number of batches (scores do not depend on it).
+fn batch_len(n_splits: usize, threads: usize) -> usize {
+    let threads = threads.max(1);
+    let rounds = n_splits.div_ceil(threads * MAX_BATCH).max(1);
+    n_splits.div_ceil(threads * rounds).max(1)
+}
 
 /// Trials per group of the subset-sum tables (2^GROUP sums per group).
 const GROUP: usize = 4;
@@ -174,9 +183,11 @@ struct Scratch {
     /// One condition's subset sums for one tile: group g's subset m at `(g · 16 + m) · TILE`.
     tables: CacheAligned,
     /// The first-half sums: repetition j's condition c row (`stride` values) at
-    /// `(c · SPLIT_BATCH + j) · stride`, so that one condition's rows for the batch are
+    /// `(c · batch + j) · stride`, so that one condition's rows for the batch are
     /// together.
     first: CacheAligned,
+    /// Repetitions per batch.
+    batch: usize,
     /// Euclidean route: one repetition's half means (c × p).
     means_a: Array2<f64>,
     means_b: Array2<f64>,
@@ -199,9 +210,10 @@ pub(super) fn random_split_scores(
     let b = Blocks::new(x, by, keep, opts.metric);
     let (p, c) = (b.p, keep.len());
     let seed = rng::derive_seed(opts.seed, "split_half");
-    let n_batches = n_splits.div_ceil(SPLIT_BATCH);
-    // One worker per thread, each setting up its buffers once (the batch of sums is 11 MB for
-    // 40 conditions × 540 columns; `map_init` would set them up once per rayon piece) and
+    let batch_reps = batch_len(n_splits, rayon::current_num_threads());
+    let n_batches = n_splits.div_ceil(batch_reps);
+    // One worker per thread, each setting up its buffers once (128 repetitions' sums are 22 MB
+    // for 40 conditions × 540 columns; `map_init` would set them up once per rayon piece) and
     // taking the next batch until none is left. A score depends only on its repetition, not
     // on which worker draws it.
     let next = AtomicUsize::new(0);
@@ -220,7 +232,8 @@ pub(super) fn random_split_scores(
                 order: Vec::new(),
                 masks: Vec::new(),
                 tables: CacheAligned::zeroed(max_groups * SUBSETS * TILE),
-                first: CacheAligned::zeroed(SPLIT_BATCH * c * b.stride),
+                first: CacheAligned::zeroed(batch_reps * c * b.stride),
+                batch: batch_reps,
                 means_a: Array2::zeros((c, p)),
                 means_b: Array2::zeros((c, p)),
                 ga: Vec::new(),
@@ -236,7 +249,7 @@ pub(super) fn random_split_scores(
                 if batch >= n_batches {
                     return out;
                 }
-                let reps = batch * SPLIT_BATCH..((batch + 1) * SPLIT_BATCH).min(n_splits);
+                let reps = batch * batch_reps..((batch + 1) * batch_reps).min(n_splits);
                 let mut rngs: Vec<_> = reps
                     .clone()
                     .map(|rep| rng::stream(seed, rep as u64))
@@ -279,7 +292,7 @@ fn half_sums(b: &Blocks, rngs: &mut [rng::Rng], s: &mut Scratch) {
                 mask[pos / GROUP] |= 1 << (pos % GROUP);
             }
         }
-        let first = &mut s.first.slice_mut()[ci * SPLIT_BATCH * stride..];
+        let first = &mut s.first.slice_mut()[ci * s.batch * stride..];
         for k in 0..n_tiles {
             let at = (start * n_tiles + k * n_c) * TILE;
             tile_sums(
@@ -510,7 +523,7 @@ fn tile(v: &[f64], i: usize) -> &[f64; TILE] {
 fn score_by_gram(b: &Blocks, j: usize, s: &mut Scratch, opts: &SplitHalfOptions) -> f64 {
     let (p, c, stride) = (b.p, b.sizes.len(), b.stride);
     // Repetition j's rows, `lda` apart.
-    let (a, lda) = (&s.first.slice()[j * stride..], SPLIT_BATCH * stride);
+    let (a, lda) = (&s.first.slice()[j * stride..], s.batch * stride);
     gram_of_rows_into(a, c, p, lda, &mut s.ga);
     // ⟨T_k, A_d⟩ is column p + k of A_d's row.
     let t_dot_a = |d: usize, k: usize| a[d * lda + p + k];
@@ -583,7 +596,7 @@ fn score_by_means(b: &Blocks, j: usize, s: &mut Scratch, opts: &SplitHalfOptions
     for (ci, &n_c) in b.sizes.iter().enumerate() {
         let h = n_c / 2;
         let (inv_a, inv_b) = (1.0 / h as f64, 1.0 / (n_c - h) as f64);
-        let sums = &s.first.slice()[(ci * SPLIT_BATCH + j) * stride..][..p];
+        let sums = &s.first.slice()[(ci * s.batch + j) * stride..][..p];
         let range = ci * p..(ci + 1) * p;
         for (((av, bv), sv), tv) in a[range.clone()]
             .iter_mut()
@@ -684,8 +697,27 @@ mod tests {
                 assert!((g - w).abs() < 1e-9, "{metric:?} split {k}: {g} vs {w}");
             }
             // A repetition's score does not depend on how many others are drawn with it.
-            let more = random_split_scores(x.view(), &by, &keep, &opts, 2 * SPLIT_BATCH + 3);
+            let more = random_split_scores(x.view(), &by, &keep, &opts, 2 * MAX_BATCH + 3);
             assert_eq!(got[..], more[..41], "{metric:?}");
+        }
+    }
+
+    #[test]
+    fn batches_are_as_long_as_allowed_and_shared_evenly() {
+        assert_eq!(batch_len(1000, 2), 125);
+        assert_eq!(batch_len(1000, 3), 112);
+        assert_eq!(batch_len(41, 2), 21);
+        assert_eq!(batch_len(1, 8), 1);
+        assert_eq!(batch_len(0, 0), 1);
+        // No thread takes more batches than the fewest possible with MAX_BATCH.
+        for (n, t) in [(1000, 2), (1000, 3), (1001, 2), (5000, 7), (9, 4), (30, 64)] {
+            let b = batch_len(n, t);
+            assert!(b <= MAX_BATCH);
+            assert_eq!(
+                n.div_ceil(b).div_ceil(t),
+                n.div_ceil(t * MAX_BATCH),
+                "{n} on {t}"
+            );
         }
     }
 
