@@ -195,11 +195,9 @@ pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, lda: usize, out: 
 /// cache, which suits a few dozen rows, not thousands.
 pub(crate) const SMALL_GRAM_MAX: usize = 256;
 
-/// The kernel of [`gram_of_rows_into`]: blocks of 3 × 4 rows, twelve dot products at once in
-/// twelve 256-bit accumulators (three rows held in registers, the other four streamed), over
-/// the blocks on or below the diagonal. Rows beyond `n` in a last block repeat row `n − 1`
-/// and their products are dropped. Each product is four lane sums reduced in a fixed order,
-/// plus the last `k mod 4` terms, so `G[i][j]` and `G[j][i]` are the same number.
+/// The kernel of [`gram_of_rows_into`]: [`block_3x4`] over the blocks of 3 × 4 rows on or
+/// below the diagonal. Rows beyond `n` in a last block repeat row `n − 1` and their products
+/// are dropped; `G[i][j]` and `G[j][i]` are the same number.
 ///
 /// # Safety
 /// AVX2 and FMA are available; `0 < n`, `x` holds n rows of k values lda apart and `out`
@@ -207,58 +205,153 @@ pub(crate) const SMALL_GRAM_MAX: usize = 256;
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn small_gram_fma(x: &[f64], n: usize, k: usize, lda: usize, out: &mut [f64]) {
-    use std::arch::x86_64::{
-        __m256d, _mm_add_pd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128,
-        _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_setzero_pd,
-    };
-    let k4 = k / 4 * 4;
     let row = |i: usize| x[i.min(n - 1) * lda..].as_ptr();
-    let hsum = |v: __m256d| {
-        let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
-        _mm_cvtsd_f64(_mm_add_pd(s, _mm_unpackhi_pd(s, s)))
-    };
     for i0 in (0..n).step_by(3) {
         let a = [row(i0), row(i0 + 1), row(i0 + 2)];
         // Column blocks that reach the diagonal of these rows or below it.
         for j0 in (0..(i0 + 3).min(n)).step_by(4) {
             let b = [row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3)];
-            let mut acc = [[_mm256_setzero_pd(); 4]; 3];
-            let mut f = 0;
-            while f < k4 {
-                // SAFETY: f + 4 ≤ k, and every row pointer starts a row of k values.
-                unsafe {
-                    let r = [
-                        _mm256_loadu_pd(a[0].add(f)),
-                        _mm256_loadu_pd(a[1].add(f)),
-                        _mm256_loadu_pd(a[2].add(f)),
-                    ];
-                    for (jj, bj) in b.iter().enumerate() {
-                        let v = _mm256_loadu_pd(bj.add(f));
-                        for ii in 0..3 {
-                            acc[ii][jj] = _mm256_fmadd_pd(r[ii], v, acc[ii][jj]);
-                        }
+            // SAFETY: every pointer starts a row of k values (the caller's bounds).
+            let block = unsafe { block_3x4(a, b, k) };
+            for (ii, products) in block.iter().enumerate() {
+                for (jj, &v) in products.iter().enumerate() {
+                    let (i, j) = (i0 + ii, j0 + jj);
+                    if i < n && j <= i {
+                        out[i * n + j] = v;
+                        out[j * n + i] = v;
                     }
-                }
-                f += 4;
-            }
-            for (ii, acc) in acc.iter().enumerate() {
-                let i = i0 + ii;
-                for (jj, &v) in acc.iter().enumerate() {
-                    let j = j0 + jj;
-                    if i >= n || j > i {
-                        continue;
-                    }
-                    let mut v = hsum(v);
-                    // SAFETY: f < k for the tail terms of rows i, j < n.
-                    for f in k4..k {
-                        unsafe { v += *a[ii].add(f) * *b[jj].add(f) };
-                    }
-                    out[i * n + j] = v;
-                    out[j * n + i] = v;
                 }
             }
         }
     }
+}
+
+/// `out[i · ldo + j] = ⟨a_i, b_j⟩` for the `n_a` rows of `a` (`lda` apart) and the `n_b`
+/// rows of `b` (`ldb` apart), `k` values each: the products of a few dozen rows with a few
+/// dozen others, by [`block_3x4`] where AVX2 and FMA are available (BLAS is several times
+/// slower at these shapes).
+///
+/// # Panics
+/// If a row stride is below `k`, an input is shorter than its rows or `out` shorter than
+/// `n_a` rows of `n_b` values `ldo` apart (a programming error).
+pub(crate) fn products_of_rows_into(
+    (a, n_a, lda): (&[f64], usize, usize),
+    (b, n_b, ldb): (&[f64], usize, usize),
+    k: usize,
+    out: &mut [f64],
+    ldo: usize,
+) {
+    let holds = |v: &[f64], n: usize, ld: usize, width: usize| {
+        ld >= width && (n == 0 || v.len() >= (n - 1) * ld + width)
+    };
+    assert!(
+        holds(a, n_a, lda, k) && holds(b, n_b, ldb, k) && holds(out, n_a, ldo, n_b),
+        "products_of_rows_into: inputs must hold their rows"
+    );
+    if n_a == 0 || n_b == 0 {
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: AVX2 and FMA are available (checked just above); the rows are in bounds
+            // (checked above).
+            unsafe { products_fma((a, n_a, lda), (b, n_b, ldb), k, out, ldo) };
+            return;
+        }
+    }
+    for i in 0..n_a {
+        for j in 0..n_b {
+            let (ai, bj) = (&a[i * lda..i * lda + k], &b[j * ldb..j * ldb + k]);
+            out[i * ldo + j] = ai.iter().zip(bj).map(|(x, y)| x * y).sum();
+        }
+    }
+}
+
+/// The kernel of [`products_of_rows_into`].
+///
+/// # Safety
+/// AVX2 and FMA are available; `0 < n_a, n_b` and the rows are in bounds.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn products_fma(
+    (a, n_a, lda): (&[f64], usize, usize),
+    (b, n_b, ldb): (&[f64], usize, usize),
+    k: usize,
+    out: &mut [f64],
+    ldo: usize,
+) {
+    let row_a = |i: usize| a[i.min(n_a - 1) * lda..].as_ptr();
+    let row_b = |j: usize| b[j.min(n_b - 1) * ldb..].as_ptr();
+    for i0 in (0..n_a).step_by(3) {
+        let ra = [row_a(i0), row_a(i0 + 1), row_a(i0 + 2)];
+        for j0 in (0..n_b).step_by(4) {
+            let rb = [row_b(j0), row_b(j0 + 1), row_b(j0 + 2), row_b(j0 + 3)];
+            // SAFETY: every pointer starts a row of k values (the caller's bounds).
+            let block = unsafe { block_3x4(ra, rb, k) };
+            for (ii, products) in block.iter().enumerate() {
+                for (jj, &v) in products.iter().enumerate() {
+                    let (i, j) = (i0 + ii, j0 + jj);
+                    if i < n_a && j < n_b {
+                        out[i * ldo + j] = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The twelve dot products of rows `a[0..3]` with rows `b[0..4]`, `k` values each, at once
+/// in twelve 256-bit accumulators (the three `a` rows held in registers, the `b` rows
+/// streamed): each is four lane sums reduced in a fixed order, plus the last `k mod 4` terms,
+/// so swapping the roles of two rows gives the same number.
+///
+/// # Safety
+/// AVX2 and FMA are available, and every pointer starts `k` readable values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn block_3x4(a: [*const f64; 3], b: [*const f64; 4], k: usize) -> [[f64; 4]; 3] {
+    use std::arch::x86_64::{
+        __m256d, _mm_add_pd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128,
+        _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_setzero_pd,
+    };
+    let hsum = |v: __m256d| {
+        let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
+        _mm_cvtsd_f64(_mm_add_pd(s, _mm_unpackhi_pd(s, s)))
+    };
+    let k4 = k / 4 * 4;
+    let mut acc = [[_mm256_setzero_pd(); 4]; 3];
+    let mut f = 0;
+    while f < k4 {
+        // SAFETY: f + 4 ≤ k values from every row start (the caller's bound).
+        unsafe {
+            let r = [
+                _mm256_loadu_pd(a[0].add(f)),
+                _mm256_loadu_pd(a[1].add(f)),
+                _mm256_loadu_pd(a[2].add(f)),
+            ];
+            for (jj, bj) in b.iter().enumerate() {
+                let v = _mm256_loadu_pd(bj.add(f));
+                for ii in 0..3 {
+                    acc[ii][jj] = _mm256_fmadd_pd(r[ii], v, acc[ii][jj]);
+                }
+            }
+        }
+        f += 4;
+    }
+    let mut out = [[0.0; 4]; 3];
+    for (ii, row) in out.iter_mut().enumerate() {
+        for (jj, v) in row.iter_mut().enumerate() {
+            *v = hsum(acc[ii][jj]);
+            // SAFETY: f < k from every row start (the caller's bound).
+            for f in k4..k {
+                unsafe { *v += *a[ii].add(f) * *b[jj].add(f) };
+            }
+        }
+    }
+    out
 }
 
 /// The upper triangle of `Xᵀ X` for `xt` (row-major, `k` rows of `n` values: the columns of
@@ -366,6 +459,35 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn products_of_rows_match_the_definition() {
+        for (n_a, n_b, k) in [
+            (1usize, 1usize, 0usize),
+            (2, 5, 3),
+            (7, 4, 9),
+            (50, 40, 130),
+        ] {
+            let (lda, ldb, ldo) = (k + 2, k + 1, n_b + 3);
+            let a: Vec<f64> = (0..n_a * lda)
+                .map(|t| ((t * 13 % 29) as f64).sin())
+                .collect();
+            let b: Vec<f64> = (0..n_b * ldb)
+                .map(|t| ((t * 7 % 31) as f64).cos())
+                .collect();
+            let mut out = vec![f64::NAN; n_a * ldo];
+            products_of_rows_into((&a, n_a, lda), (&b, n_b, ldb), k, &mut out, ldo);
+            for i in 0..n_a {
+                for j in 0..n_b {
+                    let want: f64 = (0..k).map(|f| a[i * lda + f] * b[j * ldb + f]).sum();
+                    let got = out[i * ldo + j];
+                    assert!((got - want).abs() < 1e-12, "({i}, {j}): {got} vs {want}");
+                }
+                // Nothing written past the n_b products of a row.
+                assert!(out[i * ldo + n_b..(i + 1) * ldo].iter().all(|v| v.is_nan()));
             }
         }
     }

@@ -36,7 +36,7 @@ use super::conditions::{guarded_spearman, small_rdm_into};
 use super::split_half::SplitHalfOptions;
 use crate::mem::CacheAligned;
 use crate::rsa::rdm::Metric;
-use crate::stats::gram::gram_of_rows_into;
+use crate::stats::gram::{gram_of_rows_into, products_of_rows_into};
 use crate::stats::rank::SpearmanScratch;
 use crate::stats::rng;
 
@@ -130,25 +130,32 @@ impl Blocks {
         split_by_sizes(&mut tiled, &sizes, stride)
             .into_par_iter()
             .zip(keep.par_iter())
-            .for_each_init(Vec::new, |rows, (out, &k)| {
-                let n_c = by[k].len();
-                rows.clear();
-                rows.resize(n_c * stride, 0.0);
-                for (row, &trial) in rows.chunks_exact_mut(stride).zip(&by[k]) {
-                    trial_into(trial, &mut row[..p]);
-                }
-                if gram_route {
-                    let mut xr = ndarray::ArrayViewMut2::from_shape((n_c, stride), &mut rows[..])
-                        .expect("n_c rows of stride values");
-                    let t_dot = xr.slice(ndarray::s![.., ..p]).dot(&t.t());
-                    xr.slice_mut(ndarray::s![.., p..w]).assign(&t_dot);
-                }
-                for (r, row) in rows.chunks_exact(stride).enumerate() {
-                    for (k, part) in row.chunks_exact(TILE).enumerate() {
-                        out[(k * n_c + r) * TILE..][..TILE].copy_from_slice(part);
+            .for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(rows, t_dot), (out, &k)| {
+                    let n_c = by[k].len();
+                    rows.clear();
+                    rows.resize(n_c * stride, 0.0);
+                    for (row, &trial) in rows.chunks_exact_mut(stride).zip(&by[k]) {
+                        trial_into(trial, &mut row[..p]);
                     }
-                }
-            });
+                    if gram_route {
+                        t_dot.clear();
+                        t_dot.resize(n_c * c, 0.0);
+                        products_of_rows_into((rows, n_c, stride), (&totals, c, p), p, t_dot, c);
+                        for (row, products) in
+                            rows.chunks_exact_mut(stride).zip(t_dot.chunks_exact(c))
+                        {
+                            row[p..w].copy_from_slice(products);
+                        }
+                    }
+                    for (r, row) in rows.chunks_exact(stride).enumerate() {
+                        for (k, part) in row.chunks_exact(TILE).enumerate() {
+                            out[(k * n_c + r) * TILE..][..TILE].copy_from_slice(part);
+                        }
+                    }
+                },
+            );
         Blocks {
             tiled,
             stride,
