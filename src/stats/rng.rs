@@ -56,11 +56,57 @@ pub fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Moves a uniformly random `k`-subset of `v` (in random order) to its first `k` places: the
+/// first `k` steps of a forward Fisher–Yates shuffle, so `k` draws instead of `len − 1`.
+///
+/// # Panics
+/// If `k > v.len()` (a programming error).
+///
+/// # Example
+/// ```
+/// let mut v: Vec<usize> = (0..10).collect();
+/// neuropop::stats::rng::partial_shuffle(&mut v, 4, &mut neuropop::stats::rng::stream(1, 0));
+/// let mut all = v.clone();
+/// all.sort();
+/// assert_eq!(all, (0..10).collect::<Vec<_>>()); // still a permutation
+/// ```
+pub fn partial_shuffle<T>(v: &mut [T], k: usize, rng: &mut Rng) {
+    use rand::Rng as _;
+    assert!(k <= v.len(), "partial_shuffle: k = {k} > {} values", v.len());
+    for i in 0..k.min(v.len().saturating_sub(1)) {
+        let j = rng.random_range(i..v.len());
+        v.swap(i, j);
+    }
+}
+
 /// Fisher–Yates shuffle of `v` with `rng` (the same algorithm on every platform).
 pub fn shuffle<T>(v: &mut [T], rng: &mut Rng) {
     use rand::Rng as _;
     for i in (1..v.len()).rev() {
         let j = rng.random_range(0..=i);
         v.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_shuffle_draws_every_subset_equally_often() {
+        // The 10 two-subsets of 5 positions, 50 000 draws: each ≈ 5 000 (sd ≈ 67).
+        let mut r = stream(3, 0);
+        let mut count = [0usize; 32];
+        for _ in 0..50_000 {
+            let mut v: Vec<usize> = (0..5).collect();
+            partial_shuffle(&mut v, 2, &mut r);
+            count[(1 << v[0]) | (1 << v[1])] += 1;
+        }
+        let drawn: Vec<usize> = count.iter().copied().filter(|&c| c > 0).collect();
+        assert_eq!(drawn.len(), 10);
+        assert!(drawn.iter().all(|&c| c.abs_diff(5_000) < 350), "{drawn:?}");
+        let mut v = vec![7];
+        partial_shuffle(&mut v, 1, &mut r);
+        assert_eq!(v, vec![7]);
     }
 }

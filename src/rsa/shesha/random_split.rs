@@ -2,9 +2,10 @@
 //! `n_splits` repetitions, each splitting every condition's trials at random into halves of
 //! ⌊n/2⌋ and ⌈n/2⌉, comparing the RDMs of the two halves' condition means.
 //!
-//! Repetition `r` shuffles each condition's trials (in condition order) with its own stream
-//! `(derive_seed(seed, "split_half"), r)`, and every sum it takes has a fixed order, so scores
-//! do not depend on batching or threads.
+//! Repetition `r` draws each condition's first half (a uniformly random ⌊n/2⌋-subset of its
+//! trials, by [`rng::partial_shuffle`] of their positions, conditions in order) from its own
+//! stream `(derive_seed(seed, "split_half"), r)`, and every sum it takes has a fixed order,
+//! so scores do not depend on batching or threads.
 //!
 //! Cosine and correlation RDMs only need inner products of the half means, and are unchanged
 //! by scaling each mean, so the loop works on half *sums*: `A_c` (the first half of condition
@@ -290,11 +291,9 @@ fn half_sums(b: &Blocks, rngs: &mut [rng::Rng], s: &mut Scratch) {
         s.masks.clear();
         s.masks.resize(rngs.len() * n_groups, 0);
         for (mask, r) in s.masks.chunks_exact_mut(n_groups).zip(rngs.iter_mut()) {
-            // Shuffling positions within the block draws the same permutation as shuffling the
-            // trial indices themselves (Fisher–Yates depends only on the length).
             s.order.clear();
             s.order.extend(0..n_c);
-            rng::shuffle(&mut s.order, r);
+            rng::partial_shuffle(&mut s.order, h, r);
             for &pos in &s.order[..h] {
                 mask[pos / GROUP] |= 1 << (pos % GROUP);
             }
@@ -644,8 +643,8 @@ mod tests {
                 );
                 for (ci, trials) in by.iter().enumerate() {
                     let mut o: Vec<usize> = (0..trials.len()).collect();
-                    rng::shuffle(&mut o, &mut r);
                     let h = trials.len() / 2;
+                    rng::partial_shuffle(&mut o, h, &mut r);
                     for (k, &pos) in o.iter().enumerate() {
                         let (m, w) = if k < h {
                             (&mut ma, h)
