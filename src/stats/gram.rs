@@ -195,9 +195,11 @@ pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, lda: usize, out: 
 /// cache, which suits a few dozen rows, not thousands.
 pub(crate) const SMALL_GRAM_MAX: usize = 256;
 
-/// The kernel of [`gram_of_rows_into`]: [`block_3x4`] over the blocks of 3 × 4 rows on or
-/// below the diagonal. Rows beyond `n` in a last block repeat row `n − 1` and their products
-/// are dropped; `G[i][j]` and `G[j][i]` are the same number.
+/// The kernel of [`gram_of_rows_into`], by blocks of three rows `i0..i0 + 3`: their products
+/// with the rows below `i0` by [`block_3xm`] (four at a time, then the one to three left),
+/// and among themselves by [`triangle_3`], so that each product on or below the diagonal is
+/// computed once. Rows beyond `n` in a last block repeat row `n − 1` and their products are
+/// dropped; `G[j][i]` is set to the same number as `G[i][j]`.
 ///
 /// # Safety
 /// AVX2 and FMA are available; `0 < n`, `x` holds n rows of k values lda apart and `out`
@@ -206,21 +208,52 @@ pub(crate) const SMALL_GRAM_MAX: usize = 256;
 #[target_feature(enable = "avx2,fma")]
 unsafe fn small_gram_fma(x: &[f64], n: usize, k: usize, lda: usize, out: &mut [f64]) {
     let row = |i: usize| x[i.min(n - 1) * lda..].as_ptr();
+    let mut put = |i: usize, j: usize, v: f64| {
+        if i < n {
+            out[i * n + j] = v;
+            out[j * n + i] = v;
+        }
+    };
     for i0 in (0..n).step_by(3) {
         let a = [row(i0), row(i0 + 1), row(i0 + 2)];
-        // Column blocks that reach the diagonal of these rows or below it.
-        for j0 in (0..(i0 + 3).min(n)).step_by(4) {
+        let mut j0 = 0;
+        // SAFETY (all three kernels): every pointer starts a row of k values (the caller's
+        // bounds).
+        while j0 + 4 <= i0 {
             let b = [row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3)];
-            // SAFETY: every pointer starts a row of k values (the caller's bounds).
-            let block = unsafe { block_3x4(a, b, k) };
+            let block = unsafe { block_3xm(a, b, k) };
             for (ii, products) in block.iter().enumerate() {
                 for (jj, &v) in products.iter().enumerate() {
-                    let (i, j) = (i0 + ii, j0 + jj);
-                    if i < n && j <= i {
-                        out[i * n + j] = v;
-                        out[j * n + i] = v;
-                    }
+                    put(i0 + ii, j0 + jj, v);
                 }
+            }
+            j0 += 4;
+        }
+        // The one to three rows left below i0.
+        let mut left = [[0.0; 3]; 3];
+        let widen = |r: &[f64]| std::array::from_fn(|jj| r.get(jj).copied().unwrap_or(0.0));
+        match i0 - j0 {
+            0 => {}
+            1 => left = unsafe { block_3xm(a, [row(j0)], k) }.map(|r| widen(&r)),
+            2 => left = unsafe { block_3xm(a, [row(j0), row(j0 + 1)], k) }.map(|r| widen(&r)),
+            _ => left = unsafe { block_3xm(a, [row(j0), row(j0 + 1), row(j0 + 2)], k) },
+        }
+        for (ii, products) in left.iter().enumerate() {
+            for (jj, &v) in products.iter().enumerate().take(i0 - j0) {
+                put(i0 + ii, j0 + jj, v);
+            }
+        }
+        let [g00, g10, g11, g20, g21, g22] = unsafe { triangle_3(a, k) };
+        for (i, j, v) in [
+            (0, 0, g00),
+            (1, 0, g10),
+            (1, 1, g11),
+            (2, 0, g20),
+            (2, 1, g21),
+            (2, 2, g22),
+        ] {
+            if i0 + j < n {
+                put(i0 + i, i0 + j, v);
             }
         }
     }
@@ -228,7 +261,7 @@ unsafe fn small_gram_fma(x: &[f64], n: usize, k: usize, lda: usize, out: &mut [f
 
 /// `out[i · ldo + j] = ⟨a_i, b_j⟩` for the `n_a` rows of `a` (`lda` apart) and the `n_b`
 /// rows of `b` (`ldb` apart), `k` values each: the products of a few dozen rows with a few
-/// dozen others, by [`block_3x4`] where AVX2 and FMA are available (BLAS is several times
+/// dozen others, by [`block_3xm`] where AVX2 and FMA are available (BLAS is several times
 /// slower at these shapes).
 ///
 /// # Panics
@@ -289,7 +322,7 @@ unsafe fn products_fma(
         for j0 in (0..n_b).step_by(4) {
             let rb = [row_b(j0), row_b(j0 + 1), row_b(j0 + 2), row_b(j0 + 3)];
             // SAFETY: every pointer starts a row of k values (the caller's bounds).
-            let block = unsafe { block_3x4(ra, rb, k) };
+            let block = unsafe { block_3xm(ra, rb, k) };
             for (ii, products) in block.iter().enumerate() {
                 for (jj, &v) in products.iter().enumerate() {
                     let (i, j) = (i0 + ii, j0 + jj);
@@ -302,27 +335,23 @@ unsafe fn products_fma(
     }
 }
 
-/// The twelve dot products of rows `a[0..3]` with rows `b[0..4]`, `k` values each, at once
-/// in twelve 256-bit accumulators (the three `a` rows held in registers, the `b` rows
-/// streamed): each is four lane sums reduced in a fixed order, plus the last `k mod 4` terms,
-/// so swapping the roles of two rows gives the same number.
+/// The dot products of rows `a[0..3]` with rows `b[0..M]` (`M ≤ 4`), `k` values each, at
+/// once in 3·M 256-bit accumulators (the three `a` rows held in registers, the `b` rows
+/// streamed): each is four lane sums reduced in a fixed order, plus the last `k mod 4` terms.
 ///
 /// # Safety
 /// AVX2 and FMA are available, and every pointer starts `k` readable values.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn block_3x4(a: [*const f64; 3], b: [*const f64; 4], k: usize) -> [[f64; 4]; 3] {
-    use std::arch::x86_64::{
-        __m256d, _mm_add_pd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128,
-        _mm256_extractf128_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_setzero_pd,
-    };
-    let hsum = |v: __m256d| {
-        let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
-        _mm_cvtsd_f64(_mm_add_pd(s, _mm_unpackhi_pd(s, s)))
-    };
+unsafe fn block_3xm<const M: usize>(
+    a: [*const f64; 3],
+    b: [*const f64; M],
+    k: usize,
+) -> [[f64; M]; 3] {
+    use std::arch::x86_64::{_mm256_fmadd_pd, _mm256_loadu_pd, _mm256_setzero_pd};
     let k4 = k / 4 * 4;
-    let mut acc = [[_mm256_setzero_pd(); 4]; 3];
+    let mut acc = [[_mm256_setzero_pd(); M]; 3];
     let mut f = 0;
     while f < k4 {
         // SAFETY: f + 4 ≤ k values from every row start (the caller's bound).
@@ -341,17 +370,75 @@ unsafe fn block_3x4(a: [*const f64; 3], b: [*const f64; 4], k: usize) -> [[f64; 
         }
         f += 4;
     }
-    let mut out = [[0.0; 4]; 3];
+    let mut out = [[0.0; M]; 3];
     for (ii, row) in out.iter_mut().enumerate() {
         for (jj, v) in row.iter_mut().enumerate() {
-            *v = hsum(acc[ii][jj]);
-            // SAFETY: f < k from every row start (the caller's bound).
-            for f in k4..k {
-                unsafe { *v += *a[ii].add(f) * *b[jj].add(f) };
-            }
+            // SAFETY: the tail values lie within k of the row starts (the caller's bound).
+            *v = unsafe { finish(acc[ii][jj], a[ii], b[jj], k4, k) };
         }
     }
     out
+}
+
+/// The six products among three rows, `⟨a_i, a_j⟩` for j ≤ i in the order (0,0), (1,0),
+/// (1,1), (2,0), (2,1), (2,2), summed as in [`block_3xm`].
+///
+/// # Safety
+/// AVX2 and FMA are available, and every pointer starts `k` readable values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn triangle_3(a: [*const f64; 3], k: usize) -> [f64; 6] {
+    use std::arch::x86_64::{_mm256_fmadd_pd, _mm256_loadu_pd, _mm256_setzero_pd};
+    const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)];
+    let k4 = k / 4 * 4;
+    let mut acc = [_mm256_setzero_pd(); 6];
+    let mut f = 0;
+    while f < k4 {
+        // SAFETY: f + 4 ≤ k values from every row start (the caller's bound).
+        unsafe {
+            let r = [
+                _mm256_loadu_pd(a[0].add(f)),
+                _mm256_loadu_pd(a[1].add(f)),
+                _mm256_loadu_pd(a[2].add(f)),
+            ];
+            for (p, &(i, j)) in PAIRS.iter().enumerate() {
+                acc[p] = _mm256_fmadd_pd(r[i], r[j], acc[p]);
+            }
+        }
+        f += 4;
+    }
+    std::array::from_fn(|p| {
+        let (i, j) = PAIRS[p];
+        // SAFETY: the tail values lie within k of the row starts (the caller's bound).
+        unsafe { finish(acc[p], a[i], a[j], k4, k) }
+    })
+}
+
+/// Four lane sums reduced in a fixed order, plus the terms `k4..k` of rows `a` and `b`.
+///
+/// # Safety
+/// AVX2 is available, and both pointers start `k` readable values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn finish(
+    v: std::arch::x86_64::__m256d,
+    a: *const f64,
+    b: *const f64,
+    k4: usize,
+    k: usize,
+) -> f64 {
+    use std::arch::x86_64::{
+        _mm_add_pd, _mm_cvtsd_f64, _mm_unpackhi_pd, _mm256_castpd256_pd128, _mm256_extractf128_pd,
+    };
+    let s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
+    let mut sum = _mm_cvtsd_f64(_mm_add_pd(s, _mm_unpackhi_pd(s, s)));
+    for f in k4..k {
+        // SAFETY: f < k (the caller's bound).
+        unsafe { sum += *a.add(f) * *b.add(f) };
+    }
+    sum
 }
 
 /// The upper triangle of `Xᵀ X` for `xt` (row-major, `k` rows of `n` values: the columns of

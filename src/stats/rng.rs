@@ -72,7 +72,11 @@ pub fn splitmix64(x: u64) -> u64 {
 /// ```
 pub fn partial_shuffle<T>(v: &mut [T], k: usize, rng: &mut Rng) {
     use rand::Rng as _;
-    assert!(k <= v.len(), "partial_shuffle: k = {k} > {} values", v.len());
+    assert!(
+        k <= v.len(),
+        "partial_shuffle: k = {k} > {} values",
+        v.len()
+    );
     for i in 0..k.min(v.len().saturating_sub(1)) {
         let j = rng.random_range(i..v.len());
         v.swap(i, j);
