@@ -356,11 +356,7 @@ unsafe fn block_3xm<const M: usize>(
     while f < k4 {
         // SAFETY: f + 4 ≤ k values from every row start (the caller's bound).
         unsafe {
-            let r = [
-                _mm256_loadu_pd(a[0].add(f)),
-                _mm256_loadu_pd(a[1].add(f)),
-                _mm256_loadu_pd(a[2].add(f)),
-            ];
+            let r = quarter_of_3(a, f);
             for (jj, bj) in b.iter().enumerate() {
                 let v = _mm256_loadu_pd(bj.add(f));
                 for ii in 0..3 {
@@ -389,7 +385,7 @@ unsafe fn block_3xm<const M: usize>(
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 unsafe fn triangle_3(a: [*const f64; 3], k: usize) -> [f64; 6] {
-    use std::arch::x86_64::{_mm256_fmadd_pd, _mm256_loadu_pd, _mm256_setzero_pd};
+    use std::arch::x86_64::{_mm256_fmadd_pd, _mm256_setzero_pd};
     const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1), (2, 2)];
     let k4 = k / 4 * 4;
     let mut acc = [_mm256_setzero_pd(); 6];
@@ -397,11 +393,7 @@ unsafe fn triangle_3(a: [*const f64; 3], k: usize) -> [f64; 6] {
     while f < k4 {
         // SAFETY: f + 4 ≤ k values from every row start (the caller's bound).
         unsafe {
-            let r = [
-                _mm256_loadu_pd(a[0].add(f)),
-                _mm256_loadu_pd(a[1].add(f)),
-                _mm256_loadu_pd(a[2].add(f)),
-            ];
+            let r = quarter_of_3(a, f);
             for (p, &(i, j)) in PAIRS.iter().enumerate() {
                 acc[p] = _mm256_fmadd_pd(r[i], r[j], acc[p]);
             }
@@ -413,6 +405,18 @@ unsafe fn triangle_3(a: [*const f64; 3], k: usize) -> [f64; 6] {
         // SAFETY: the tail values lie within k of the row starts (the caller's bound).
         unsafe { finish(acc[p], a[i], a[j], k4, k) }
     })
+}
+
+/// Values `f..f + 4` of three rows, one 256-bit register each.
+///
+/// # Safety
+/// AVX2 is available, and every row has values up to `f + 4`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn quarter_of_3(a: [*const f64; 3], f: usize) -> [std::arch::x86_64::__m256d; 3] {
+    // SAFETY: the caller's bound.
+    a.map(|row| unsafe { std::arch::x86_64::_mm256_loadu_pd(row.add(f)) })
 }
 
 /// Four lane sums reduced in a fixed order, plus the terms `k4..k` of rows `a` and `b`.
