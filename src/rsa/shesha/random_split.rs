@@ -126,7 +126,7 @@ impl Blocks {
         let stride = w.div_ceil(TILE) * TILE;
         // Each condition's block cut into tiles, `⟨T_k, x_i⟩` appended on the Gram route: the
         // condition's trials are gathered into a task's buffer (n_c rows of `stride`, zero
-        // beyond `w`), the products taken by BLAS, and the rows cut into tiles.
+        // beyond `w`), the products taken by the FMA block kernel, and the rows cut into tiles.
         let mut tiled = crate::mem::huge_vec(n_rows * stride);
         split_by_sizes(&mut tiled, &sizes, stride)
             .into_par_iter()
