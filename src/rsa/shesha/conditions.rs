@@ -153,13 +153,43 @@ pub(crate) fn guarded_spearman(
     if std(a) < tol || std(b) < tol {
         return Err(Undefined::ConstantRdm);
     }
-    if a.iter().chain(b).any(|v| v.is_nan()) || a.len() < 2 {
-        return Err(Undefined::NanDistance);
-    }
+    // A NaN distance, or fewer than two, makes the Spearman NaN (no separate pass for them).
     let r = spearman_rho(a, b, scratch);
     if r.is_finite() {
         Ok(r)
     } else {
         Err(Undefined::NanDistance)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guarded_spearman_names_why_it_is_undefined() {
+        let mut s = SpearmanScratch::default();
+        let (a, b) = ([0.1, 0.5, 0.3, 0.9], [0.2, 0.4, 0.6, 0.8]);
+        // scipy.stats.spearmanr([.1, .5, .3, .9], [.2, .4, .6, .8]) = 0.8
+        assert!((guarded_spearman(&a, &b, 1e-10, &mut s).unwrap() - 0.8).abs() < 1e-15);
+        let constant = [0.5; 4];
+        assert_eq!(
+            guarded_spearman(&a, &constant, 1e-10, &mut s),
+            Err(Undefined::ConstantRdm)
+        );
+        let with_nan = [0.1, f64::NAN, 0.3, 0.9];
+        assert_eq!(
+            guarded_spearman(&with_nan, &b, 1e-10, &mut s),
+            Err(Undefined::NanDistance)
+        );
+        // The constant check comes first, as in the published script.
+        assert_eq!(
+            guarded_spearman(&with_nan, &constant, 1e-10, &mut s),
+            Err(Undefined::ConstantRdm)
+        );
+        assert_eq!(
+            guarded_spearman(&[], &[], 1e-10, &mut s),
+            Err(Undefined::NanDistance)
+        );
     }
 }
