@@ -221,27 +221,23 @@ unsafe fn small_gram_fma(x: &[f64], n: usize, k: usize, lda: usize, out: &mut [f
         // bounds).
         while j0 + 4 <= i0 {
             let b = [row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3)];
-            let block = unsafe { block_3xm(a, b, k) };
-            for (ii, products) in block.iter().enumerate() {
-                for (jj, &v) in products.iter().enumerate() {
-                    put(i0 + ii, j0 + jj, v);
-                }
-            }
+            put_block(&mut put, unsafe { block_3xm(a, b, k) }, i0, j0);
             j0 += 4;
         }
         // The one to three rows left below i0.
-        let mut left = [[0.0; 3]; 3];
-        let widen = |r: &[f64]| std::array::from_fn(|jj| r.get(jj).copied().unwrap_or(0.0));
         match i0 - j0 {
-            0 => {}
-            1 => left = unsafe { block_3xm(a, [row(j0)], k) }.map(|r| widen(&r)),
-            2 => left = unsafe { block_3xm(a, [row(j0), row(j0 + 1)], k) }.map(|r| widen(&r)),
-            _ => left = unsafe { block_3xm(a, [row(j0), row(j0 + 1), row(j0 + 2)], k) },
-        }
-        for (ii, products) in left.iter().enumerate() {
-            for (jj, &v) in products.iter().enumerate().take(i0 - j0) {
-                put(i0 + ii, j0 + jj, v);
+            1 => put_block(&mut put, unsafe { block_3xm(a, [row(j0)], k) }, i0, j0),
+            2 => put_block(
+                &mut put,
+                unsafe { block_3xm(a, [row(j0), row(j0 + 1)], k) },
+                i0,
+                j0,
+            ),
+            3 => {
+                let b = [row(j0), row(j0 + 1), row(j0 + 2)];
+                put_block(&mut put, unsafe { block_3xm(a, b, k) }, i0, j0);
             }
+            _ => {}
         }
         let [g00, g10, g11, g20, g21, g22] = unsafe { triangle_3(a, k) };
         for (i, j, v) in [
@@ -255,6 +251,21 @@ unsafe fn small_gram_fma(x: &[f64], n: usize, k: usize, lda: usize, out: &mut [f
             if i0 + j < n {
                 put(i0 + i, i0 + j, v);
             }
+        }
+    }
+}
+
+/// Hands the products of rows `i0..i0 + 3` with rows `j0..j0 + M` to `put(i, j, value)`.
+#[cfg(target_arch = "x86_64")]
+fn put_block<const M: usize>(
+    put: &mut impl FnMut(usize, usize, f64),
+    block: [[f64; M]; 3],
+    i0: usize,
+    j0: usize,
+) {
+    for (ii, products) in block.iter().enumerate() {
+        for (jj, &v) in products.iter().enumerate() {
+            put(i0 + ii, j0 + jj, v);
         }
     }
 }
