@@ -94,7 +94,9 @@ impl Blocks {
             .collect();
         let n_rows = sizes.iter().sum::<usize>();
         let centre = metric == Metric::Correlation;
-        // Trial t as analysed: centred across features under correlation.
+        // Trial t as analysed: centred across features under correlation. Taken twice, for
+        // the totals and for the tiles (which need the totals first): cheaper than keeping
+        // a copy of every trial.
         let trial_into = |t: usize, row: &mut [f64]| {
             row.iter_mut().zip(x.row(t)).for_each(|(d, v)| *d = *v);
             if centre {
