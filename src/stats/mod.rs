@@ -1,5 +1,6 @@
 //! Statistics: seeded RNG streams, ranks, correlations with p-values, bootstrap, permutation, FDR.
 
+pub(crate) mod bitonic;
 pub mod bootstrap;
 pub mod correlation;
 pub mod covariance;

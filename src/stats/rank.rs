@@ -49,7 +49,7 @@ pub fn rankdata_into(x: &[f64], scratch: &mut Vec<u64>, out: &mut [f64]) {
         "rankdata_into: output length must equal input length"
     );
     // Twice an average rank is an integer; halving it is exact.
-    if !visit_ranks(x, scratch, |i, twice| out[i] = twice as f64 / 2.0) {
+    if !visit_ranks(x, scratch, None, |i, twice| out[i] = twice as f64 / 2.0) {
         out.fill(f64::NAN);
     }
 }
@@ -58,7 +58,16 @@ pub fn rankdata_into(x: &[f64], scratch: &mut Vec<u64>, out: &mut [f64]) {
 /// `2 × rank` is an integer: a run of `k` ties starting at sorted position `s` (0-based) has
 /// rank `s + (k + 1)/2`.
 /// Returns false, visiting nothing, when `x` holds a NaN.
-fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64)) -> bool {
+/// `narrow` (two buffers of 32-bit words) lets inputs of
+/// [`NETWORK_MIN`](crate::stats::bitonic::NETWORK_MIN)..=[`NETWORK_MAX`](crate::stats::bitonic::NETWORK_MAX)
+/// values be sorted by the bitonic network; without it, or outside that range, the 64-bit
+/// `words` are sorted.
+fn visit_ranks(
+    x: &[f64],
+    words: &mut Vec<u64>,
+    narrow: Option<&mut [Vec<u32>; 2]>,
+    f: impl FnMut(usize, u64),
+) -> bool {
     let n = x.len();
     if n == 0 {
         return true;
@@ -66,7 +75,6 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
     // Low `ib` bits hold the position, the bits above it the key relative to the smallest,
     // shifted down to the `kb` bits that fit (a monotone map: ties it creates are undone below).
     let ib = index_bits(n);
-    let low = (1u64 << ib) - 1;
     let (mut lo, mut hi, mut nan) = (u64::MAX, 0u64, false);
     for &v in x {
         let k = order_key(v);
@@ -78,33 +86,62 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
         return false;
     }
     let span_bits = u64::BITS - (hi - lo).leading_zeros();
+    use crate::stats::bitonic::{NETWORK_MAX, NETWORK_MIN, sort_words};
+    if let Some([narrow, network]) = narrow.filter(|_| (NETWORK_MIN..=NETWORK_MAX).contains(&n)) {
+        // An RDM of up to 64 conditions as 32-bit words for the sorting network: fewer key
+        // bits, so more reduced ties, which are undone below all the same.
+        let kb = span_bits.min(32 - ib);
+        let drop = span_bits - kb;
+        narrow.clear();
+        narrow.extend(
+            x.iter()
+                .enumerate()
+                .map(|(i, &v)| ((((order_key(v) - lo) >> drop) as u32) << ib) | i as u32),
+        );
+        sort_words(narrow, network);
+        visit_sorted(narrow, ib, x, f);
+        return true;
+    }
     let kb = span_bits.min(64 - ib);
     let drop = span_bits - kb;
     let word = |i: usize, v: f64| (((order_key(v) - lo) >> drop) << ib) | i as u64;
     let sorted: &mut [u64] = if n >= BUCKET_MIN {
         // Grown, never cleared: the bucket sort writes every word it uses.
-        if scratch.len() < n {
-            *scratch = crate::mem::huge_vec(n);
+        if words.len() < n {
+            *words = crate::mem::huge_vec(n);
         }
-        let out = &mut scratch[..n];
+        let out = &mut words[..n];
         bucket_sort(n, |i| word(i, x[i]), ib + kb, out);
         out
     } else {
-        scratch.clear();
-        scratch.extend(x.iter().enumerate().map(|(i, &v)| word(i, v)));
-        scratch.sort_unstable();
-        scratch
+        words.clear();
+        words.extend(x.iter().enumerate().map(|(i, &v)| word(i, v)));
+        words.sort_unstable();
+        words
     };
-    let key = |w: u64| order_key(x[(w & low) as usize]);
+    visit_sorted(sorted, ib, x, f);
+    true
+}
+
+/// The walk of [`visit_ranks`] over its sorted words (`ib` low bits the position, the bits
+/// above a monotone reduction of the value).
+fn visit_sorted<W>(sorted: &mut [W], ib: u32, x: &[f64], mut f: impl FnMut(usize, u64))
+where
+    W: Copy + Ord + Into<u64>,
+{
+    let n = sorted.len();
+    let low = (1u64 << ib) - 1;
+    let position = |w: W| (w.into() & low) as usize;
+    let key = |w: W| order_key(x[position(w)]);
     let mut start = 0;
     while start < n {
-        let top = sorted[start] >> ib;
+        let top = sorted[start].into() >> ib;
         let mut end = start + 1;
-        while end < n && sorted[end] >> ib == top {
+        while end < n && sorted[end].into() >> ib == top {
             end += 1;
         }
         if end - start == 1 {
-            f((sorted[start] & low) as usize, 2 * start as u64 + 2);
+            f(position(sorted[start]), 2 * start as u64 + 2);
         } else {
             // The reduced keys tie: order this run on the full key, then average the ranks of
             // each group of exactly equal values.
@@ -120,14 +157,13 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
                 // Positions start+s..start+e (0-based) share the average 1-based rank.
                 let twice = (2 * start + s + e + 1) as u64;
                 for &w in &run[s..e] {
-                    f((w & low) as usize, twice);
+                    f(position(w), twice);
                 }
                 s = e;
             }
         }
         start = end;
     }
-    true
 }
 
 /// Reusable buffers of [`spearman_rho`]: keep one per thread in a loop of many correlations
@@ -145,6 +181,7 @@ fn visit_ranks(x: &[f64], scratch: &mut Vec<u64>, mut f: impl FnMut(usize, u64))
 #[derive(Default)]
 pub struct SpearmanScratch {
     words: Vec<u64>,
+    narrow: [Vec<u32>; 2],
     twice_a: Vec<u32>,
 }
 
@@ -152,6 +189,10 @@ pub struct SpearmanScratch {
 /// ranks, as `scipy.stats.spearmanr`, computed in exact integer arithmetic on twice the ranks
 /// (so the only rounding is the final division). NaN when fewer than 2 values, a NaN value,
 /// or either input is constant.
+///
+/// Inputs of 64 to 2,048 values (the condensed RDMs of 12 to 64 conditions) are ranked from
+/// 32-bit words sorted by an AVX2 bitonic network where the CPU has one; the ranks, and so ρ,
+/// are the same either way.
 ///
 /// # Panics
 /// If the lengths differ (a programming error).
@@ -178,13 +219,13 @@ pub fn spearman_rho(a: &[f64], b: &[f64], scratch: &mut SpearmanScratch) -> f64 
     }
     let twice_a = &mut scratch.twice_a[..n];
     let mut sxx: u128 = 0;
-    let a_defined = visit_ranks(a, &mut scratch.words, |i, x| {
+    let a_defined = visit_ranks(a, &mut scratch.words, Some(&mut scratch.narrow), |i, x| {
         twice_a[i] = x as u32;
         sxx += u128::from(x * x);
     });
     let (mut sxy, mut syy): (u128, u128) = (0, 0);
     if !a_defined
-        || !visit_ranks(b, &mut scratch.words, |i, y| {
+        || !visit_ranks(b, &mut scratch.words, Some(&mut scratch.narrow), |i, y| {
             sxy += u128::from(u64::from(twice_a[i]) * y);
             syy += u128::from(y * y);
         })
@@ -435,6 +476,41 @@ mod tests {
         assert_eq!(rankdata(short), ranks_by_comparison(short));
         let r = rankdata(&x);
         assert_eq!(r.iter().sum::<f64>(), (n * (n + 1)) as f64 / 2.0);
+    }
+
+    #[test]
+    fn narrow_words_rank_like_a_comparison_sort() {
+        // The 32-bit words of the sorting network keep fewer key bits: values 1 ulp apart,
+        // a huge value stretching the span, heavy ties and ±0 must still rank exactly.
+        use rand::Rng as _;
+        let mut rng = crate::stats::rng::stream(12, 0);
+        let mut narrow = [Vec::new(), Vec::new()];
+        let mut words = Vec::new();
+        for n in [crate::stats::bitonic::NETWORK_MIN, 65, 780, 1000, 2048] {
+            let mut x: Vec<f64> = (0..n)
+                .map(|i| match i % 4 {
+                    0 => (rng.random_range(-20..20) as f64) * 0.37,
+                    1 => 0.25 + (rng.random_range(0..4096) as f64) * f64::EPSILON,
+                    2 => {
+                        if rng.random::<bool>() {
+                            0.0
+                        } else {
+                            -0.0
+                        }
+                    }
+                    _ => rng.random::<f64>(),
+                })
+                .collect();
+            x[3] = 1e300;
+            let mut got = vec![0.0; n];
+            assert!(visit_ranks(
+                &x,
+                &mut words,
+                Some(&mut narrow),
+                |i, twice| { got[i] = twice as f64 / 2.0 }
+            ));
+            assert_eq!(got, ranks_by_comparison(&x), "n = {n}");
+        }
     }
 
     #[test]
