@@ -62,6 +62,26 @@ fn ranks(c: &mut Criterion) {
     g.bench_function("rankdata_1279200", |b| {
         b.iter(|| neuropop::stats::rank::rankdata_into(&d, &mut scratch, &mut out))
     });
+    // Two condensed RDMs of 40 conditions (780 distances): what each random split-half
+    // repetition correlates. `spearman_rho` sorts 32-bit words with the bitonic network;
+    // the reference only ranks both through `rankdata_into` (64-bit words, `sort_unstable`).
+    let ra = rdm(random(40, 500, 5).view(), Metric::Cosine)
+        .unwrap()
+        .into_condensed();
+    let rb = rdm(random(40, 500, 6).view(), Metric::Cosine)
+        .unwrap()
+        .into_condensed();
+    let mut sp = neuropop::stats::rank::SpearmanScratch::default();
+    g.bench_function("spearman_rho_780", |b| {
+        b.iter(|| neuropop::stats::rank::spearman_rho(&ra, &rb, &mut sp))
+    });
+    let (mut oa, mut ob) = (vec![0.0; ra.len()], vec![0.0; rb.len()]);
+    g.bench_function("rank_780_twice_by_sort_unstable", |b| {
+        b.iter(|| {
+            neuropop::stats::rank::rankdata_into(&ra, &mut scratch, &mut oa);
+            neuropop::stats::rank::rankdata_into(&rb, &mut scratch, &mut ob);
+        })
+    });
     g.finish();
 }
 

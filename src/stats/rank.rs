@@ -75,16 +75,19 @@ fn visit_ranks(
     // Low `ib` bits hold the position, the bits above it the key relative to the smallest,
     // shifted down to the `kb` bits that fit (a monotone map: ties it creates are undone below).
     let ib = index_bits(n);
-    let (mut lo, mut hi, mut nan) = (u64::MAX, 0u64, false);
+    // The extreme keys are the keys of the extreme values (the map is monotone), and float
+    // comparisons vectorise where unsigned 64-bit ones do not. A NaN is never below or above
+    // anything, and is reported by itself.
+    let (mut min, mut max, mut nan) = (f64::INFINITY, f64::NEG_INFINITY, false);
     for &v in x {
-        let k = order_key(v);
-        lo = lo.min(k);
-        hi = hi.max(k);
+        min = if v < min { v } else { min };
+        max = if v > max { v } else { max };
         nan |= v.is_nan();
     }
     if nan {
         return false;
     }
+    let (lo, hi) = (order_key(min), order_key(max));
     let span_bits = u64::BITS - (hi - lo).leading_zeros();
     use crate::stats::bitonic::{NETWORK_MAX, NETWORK_MIN, sort_words};
     if let Some([narrow, network]) = narrow.filter(|_| (NETWORK_MIN..=NETWORK_MAX).contains(&n)) {
@@ -133,34 +136,36 @@ where
     let low = (1u64 << ib) - 1;
     let position = |w: W| (w.into() & low) as usize;
     let key = |w: W| order_key(x[position(w)]);
+    let top = |w: W| w.into() >> ib;
     let mut start = 0;
     while start < n {
-        let top = sorted[start].into() >> ib;
-        let mut end = start + 1;
-        while end < n && sorted[end].into() >> ib == top {
+        // Almost every value is alone on its reduced key.
+        if start + 1 == n || top(sorted[start + 1]) != top(sorted[start]) {
+            f(position(sorted[start]), 2 * start as u64 + 2);
+            start += 1;
+            continue;
+        }
+        let mut end = start + 2;
+        while end < n && top(sorted[end]) == top(sorted[start]) {
             end += 1;
         }
-        if end - start == 1 {
-            f(position(sorted[start]), 2 * start as u64 + 2);
-        } else {
-            // The reduced keys tie: order this run on the full key, then average the ranks of
-            // each group of exactly equal values.
-            let run = &mut sorted[start..end];
-            run.sort_unstable_by_key(|&w| key(w));
-            let mut s = 0;
-            while s < run.len() {
-                let k = key(run[s]);
-                let mut e = s + 1;
-                while e < run.len() && key(run[e]) == k {
-                    e += 1;
-                }
-                // Positions start+s..start+e (0-based) share the average 1-based rank.
-                let twice = (2 * start + s + e + 1) as u64;
-                for &w in &run[s..e] {
-                    f(position(w), twice);
-                }
-                s = e;
+        // The reduced keys tie: order this run on the full key, then average the ranks of
+        // each group of exactly equal values.
+        let run = &mut sorted[start..end];
+        run.sort_unstable_by_key(|&w| key(w));
+        let mut s = 0;
+        while s < run.len() {
+            let k = key(run[s]);
+            let mut e = s + 1;
+            while e < run.len() && key(run[e]) == k {
+                e += 1;
             }
+            // Positions start+s..start+e (0-based) share the average 1-based rank.
+            let twice = (2 * start + s + e + 1) as u64;
+            for &w in &run[s..e] {
+                f(position(w), twice);
+            }
+            s = e;
         }
         start = end;
     }
@@ -380,6 +385,13 @@ mod tests {
     }
 
     #[test]
+    fn infinities_rank_at_the_ends() {
+        let x = [f64::INFINITY, f64::NEG_INFINITY, 1.0, f64::INFINITY];
+        assert_eq!(rankdata(&x), vec![3.5, 1.0, 2.0, 3.5]);
+        assert_eq!(rankdata(&[f64::NEG_INFINITY; 3]), vec![2.0; 3]);
+    }
+
+    #[test]
     fn nan_propagates() {
         assert!(rankdata(&[1.0, f64::NAN]).iter().all(|r| r.is_nan()));
     }
@@ -503,6 +515,15 @@ mod tests {
                 .collect();
             x[3] = 1e300;
             let mut got = vec![0.0; n];
+            assert!(visit_ranks(
+                &x,
+                &mut words,
+                Some(&mut narrow),
+                |i, twice| { got[i] = twice as f64 / 2.0 }
+            ));
+            assert_eq!(got, ranks_by_comparison(&x), "n = {n}");
+            // Infinities at both ends, one of them tied.
+            (x[5], x[6], x[7]) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY);
             assert!(visit_ranks(
                 &x,
                 &mut words,
