@@ -514,23 +514,20 @@ mod tests {
                 })
                 .collect();
             x[3] = 1e300;
-            let mut got = vec![0.0; n];
-            assert!(visit_ranks(
-                &x,
-                &mut words,
-                Some(&mut narrow),
-                |i, twice| { got[i] = twice as f64 / 2.0 }
-            ));
-            assert_eq!(got, ranks_by_comparison(&x), "n = {n}");
-            // Infinities at both ends, one of them tied.
-            (x[5], x[6], x[7]) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY);
-            assert!(visit_ranks(
-                &x,
-                &mut words,
-                Some(&mut narrow),
-                |i, twice| { got[i] = twice as f64 / 2.0 }
-            ));
-            assert_eq!(got, ranks_by_comparison(&x), "n = {n}");
+            // Then infinities at both ends, one of them tied.
+            for infinities in [false, true] {
+                if infinities {
+                    (x[5], x[6], x[7]) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY);
+                }
+                let mut got = vec![0.0; n];
+                assert!(visit_ranks(
+                    &x,
+                    &mut words,
+                    Some(&mut narrow),
+                    |i, twice| { got[i] = twice as f64 / 2.0 }
+                ));
+                assert_eq!(got, ranks_by_comparison(&x), "n = {n}, {infinities}");
+            }
         }
     }
 
