@@ -27,9 +27,11 @@
 //!   direction-less half mean is exactly zero (NaN distances, as scipy).
 //!
 //! Euclidean metrics take the half means and direct differences.
+//!
+//! Batches of repetitions are taken one at a time by all threads (draws and scores split by
+//! repetition, sums by condition), so there is one buffer of sums whatever the thread count.
 
 use ndarray::{Array2, ArrayView2};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -45,12 +47,12 @@ use crate::stats::rng;
 /// batch, and all the trials are read once per batch to build them.
 const MAX_BATCH: usize = 128;
 
-/// Repetitions per batch: as many as [`MAX_BATCH`] allows while every thread gets the same
-/// number of batches (scores do not depend on it).
-fn batch_len(n_splits: usize, threads: usize) -> usize {
-    let threads = threads.max(1);
-    let rounds = n_splits.div_ceil(threads * MAX_BATCH).max(1);
-    n_splits.div_ceil(threads * rounds).max(1)
+/// Repetitions per batch: as many as [`MAX_BATCH`] allows, the batches as even as possible
+/// (scores do not depend on it).
+fn batch_len(n_splits: usize) -> usize {
+    n_splits
+        .div_ceil(n_splits.div_ceil(MAX_BATCH).max(1))
+        .max(1)
 }
 
 /// Trials per group of the subset-sum tables (2^GROUP sums per group).
@@ -183,22 +185,9 @@ fn split_by_sizes<'a>(mut v: &'a mut [f64], sizes: &[usize], width: usize) -> Ve
         .collect()
 }
 
-/// Per-thread buffers of one batch of repetitions.
+/// Per-thread buffers of the scores of one repetition.
 struct Scratch {
-    /// One condition's shuffled positions.
-    order: Vec<usize>,
-    /// One condition's first halves: repetition j's group g holds the subset `masks[j · G + g]`
-    /// (bit k: the group's k-th trial).
-    masks: Vec<u8>,
-    /// One condition's subset sums for one tile: group g's subset m at `(g · 16 + m) · TILE`.
-    tables: CacheAligned,
-    /// The first-half sums: repetition j's condition c row (`stride` values) at
-    /// `(c · batch + j) · stride`, so that one condition's rows for the batch are
-    /// together.
-    first: CacheAligned,
-    /// Repetitions per batch.
-    batch: usize,
-    /// Euclidean route: one repetition's half means (c × p).
+    /// Euclidean route: the repetition's half means (c × p).
     means_a: Array2<f64>,
     means_b: Array2<f64>,
     ga: Vec<f64>,
@@ -207,6 +196,32 @@ struct Scratch {
     rdm_a: Vec<f64>,
     rdm_b: Vec<f64>,
     ranks: SpearmanScratch,
+}
+
+impl Scratch {
+    fn new(c: usize, p: usize, gram_route: bool) -> Scratch {
+        let means = if gram_route { (0, 0) } else { (c, p) };
+        Scratch {
+            means_a: Array2::zeros(means),
+            means_b: Array2::zeros(means),
+            ga: Vec::new(),
+            norm_a: vec![0.0; c],
+            norm_b: vec![0.0; c],
+            rdm_a: Vec::with_capacity(c * c / 2),
+            rdm_b: Vec::with_capacity(c * c / 2),
+            ranks: SpearmanScratch::default(),
+        }
+    }
+}
+
+/// One batch's first-half sums, and what scoring them needs.
+struct Batch<'a> {
+    b: &'a Blocks,
+    /// Repetition j's condition c row (`stride` values) at `(c · batch + j) · stride`, so that
+    /// one condition's rows for the batch are together.
+    rows: &'a [f64],
+    batch: usize,
+    opts: &'a SplitHalfOptions,
 }
 
 /// Scores of `n_splits` random within-condition splits (NaN where undefined), in order.
@@ -218,101 +233,114 @@ pub(super) fn random_split_scores(
     n_splits: usize,
 ) -> Vec<f64> {
     let b = Blocks::new(x, by, keep, opts.metric);
-    let (p, c) = (b.p, keep.len());
+    let (p, c, stride) = (b.p, keep.len(), b.stride);
+    let n_tiles = stride / TILE;
     let seed = rng::derive_seed(opts.seed, "split_half");
-    let batch_reps = batch_len(n_splits, rayon::current_num_threads());
-    let n_batches = n_splits.div_ceil(batch_reps);
-    // One worker per thread, each setting up its buffers once (128 repetitions' sums are 22 MB
-    // for 40 conditions × 540 columns; `map_init` would set them up once per rayon piece) and
-    // taking the next batch until none is left. A score depends only on its repetition, not
-    // on which worker draws it.
-    let next = AtomicUsize::new(0);
-    let max_groups = b
-        .sizes
+    let batch_reps = batch_len(n_splits);
+    let threads = rayon::current_num_threads().max(1);
+    let gram_route = matches!(opts.metric, Metric::Cosine | Metric::Correlation);
+    // Condition ci's masks for a batch: repetition j's group g at mask_at[ci] + j · G_ci + g.
+    let n_groups: Vec<usize> = b.sizes.iter().map(|n| n.div_ceil(GROUP).max(1)).collect();
+    let mask_at: Vec<usize> = n_groups
         .iter()
-        .map(|n| n.div_ceil(GROUP))
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let n_workers = rayon::current_num_threads().clamp(1, n_batches.max(1));
-    let done: Vec<Vec<(usize, Vec<f64>)>> = (0..n_workers)
-        .into_par_iter()
-        .map(|_| {
-            let mut s = Scratch {
-                order: Vec::new(),
-                masks: Vec::new(),
-                tables: CacheAligned::zeroed(max_groups * SUBSETS * TILE),
-                first: CacheAligned::zeroed(batch_reps * c * b.stride),
-                batch: batch_reps,
-                means_a: Array2::zeros((c, p)),
-                means_b: Array2::zeros((c, p)),
-                ga: Vec::new(),
-                norm_a: vec![0.0; c],
-                norm_b: vec![0.0; c],
-                rdm_a: Vec::with_capacity(c * c / 2),
-                rdm_b: Vec::with_capacity(c * c / 2),
-                ranks: SpearmanScratch::default(),
-            };
-            let mut out = Vec::new();
-            loop {
-                let batch = next.fetch_add(1, Ordering::Relaxed);
-                if batch >= n_batches {
-                    return out;
-                }
-                let reps = batch * batch_reps..((batch + 1) * batch_reps).min(n_splits);
-                let mut rngs: Vec<_> = reps
-                    .clone()
-                    .map(|rep| rng::stream(seed, rep as u64))
-                    .collect();
-                half_sums(&b, &mut rngs, &mut s);
-                let scores = (0..reps.len())
-                    .map(|j| match opts.metric {
-                        Metric::Cosine | Metric::Correlation => score_by_gram(&b, j, &mut s, opts),
-                        Metric::Euclidean | Metric::SqEuclidean => {
-                            score_by_means(&b, j, &mut s, opts)
-                        }
-                    })
-                    .collect();
-                out.push((batch, scores));
-            }
+        .scan(0, |at, &g| {
+            *at += g * batch_reps;
+            Some(*at - g * batch_reps)
         })
         .collect();
-    let mut batches: Vec<(usize, Vec<f64>)> = done.into_iter().flatten().collect();
-    batches.sort_unstable_by_key(|&(batch, _)| batch);
-    batches.into_iter().flat_map(|(_, scores)| scores).collect()
-}
-
-/// Draws every repetition's split of every condition and sums the first halves (all `w`
-/// columns, padded to whole tiles) into `s.first`.
-fn half_sums(b: &Blocks, rngs: &mut [rng::Rng], s: &mut Scratch) {
-    let (stride, c) = (b.stride, b.sizes.len());
-    let n_tiles = stride / TILE;
-    for ci in 0..c {
-        let (start, n_c) = (b.starts[ci], b.sizes[ci]);
-        let (h, n_groups) = (n_c / 2, n_c.div_ceil(GROUP).max(1));
-        s.masks.clear();
-        s.masks.resize(rngs.len() * n_groups, 0);
-        for (mask, r) in s.masks.chunks_exact_mut(n_groups).zip(rngs.iter_mut()) {
-            s.order.clear();
-            s.order.extend(0..n_c);
-            rng::partial_shuffle(&mut s.order, h, r);
-            for &pos in &s.order[..h] {
-                mask[pos / GROUP] |= 1 << (pos % GROUP);
+    let mut masks = vec![0u8; n_groups.iter().sum::<usize>() * batch_reps];
+    // All threads work on one batch at a time, so there is one buffer of sums (22 MB for 125
+    // repetitions × 40 conditions × 544 columns): fresh memory costs about as much to fault
+    // in as a batch costs to sum.
+    let mut first = CacheAligned::zeroed(batch_reps * c * stride);
+    let mut scores = Vec::with_capacity(n_splits);
+    for batch_start in (0..n_splits).step_by(batch_reps) {
+        let n_reps = batch_reps.min(n_splits - batch_start);
+        // Each repetition's halves from its own stream, conditions in order.
+        let drawn: Vec<Vec<u8>> = (batch_start..batch_start + n_reps)
+            .into_par_iter()
+            .map_init(Vec::new, |order, rep| {
+                let mut r = rng::stream(seed, rep as u64);
+                draw_halves(&b.sizes, &n_groups, &mut r, order)
+            })
+            .collect();
+        masks.fill(0);
+        for (j, drawn) in drawn.iter().enumerate() {
+            let mut from = 0;
+            for (ci, &g) in n_groups.iter().enumerate() {
+                masks[mask_at[ci] + j * g..][..g].copy_from_slice(&drawn[from..from + g]);
+                from += g;
             }
         }
-        let first = &mut s.first.slice_mut()[ci * s.batch * stride..];
-        for k in 0..n_tiles {
-            let at = (start * n_tiles + k * n_c) * TILE;
-            tile_sums(
-                &b.tiled[at..at + n_c * TILE],
-                &s.masks,
-                n_groups,
-                s.tables.slice_mut(),
-                &mut first[k * TILE..],
-                stride,
+        // The sums, a condition per task (each writes its own rows).
+        first
+            .slice_mut()
+            .par_chunks_mut(batch_reps * stride)
+            .enumerate()
+            .for_each_init(
+                || CacheAligned::zeroed(n_groups.iter().max().unwrap_or(&1) * SUBSETS * TILE),
+                |tables, (ci, out)| {
+                    let (start, n_c) = (b.starts[ci], b.sizes[ci]);
+                    let masks = &masks[mask_at[ci]..][..n_reps * n_groups[ci]];
+                    for k in 0..n_tiles {
+                        let at = (start * n_tiles + k * n_c) * TILE;
+                        tile_sums(
+                            &b.tiled[at..at + n_c * TILE],
+                            masks,
+                            n_groups[ci],
+                            tables.slice_mut(),
+                            &mut out[k * TILE..],
+                            stride,
+                        );
+                    }
+                },
             );
-        }
+        let sums = Batch {
+            b: &b,
+            rows: first.slice(),
+            batch: batch_reps,
+            opts,
+        };
+        // The scores, a run of repetitions per thread.
+        let batch_scores: Vec<f64> = (0..n_reps)
+            .into_par_iter()
+            .with_min_len((n_reps / threads).max(1))
+            .map_init(
+                || Scratch::new(c, p, gram_route),
+                |s, j| {
+                    if gram_route {
+                        sums.score_by_gram(j, s)
+                    } else {
+                        sums.score_by_means(j, s)
+                    }
+                },
+            )
+            .collect();
+        scores.extend(batch_scores);
     }
+    scores
+}
+
+/// One repetition's first halves, condition after condition: condition ci's groups (of
+/// [`GROUP`] trials) as bit masks of the trials drawn, a uniformly random ⌊n/2⌋-subset.
+fn draw_halves(
+    sizes: &[usize],
+    n_groups: &[usize],
+    r: &mut rng::Rng,
+    order: &mut Vec<usize>,
+) -> Vec<u8> {
+    let mut masks = vec![0u8; n_groups.iter().sum()];
+    let mut at = 0;
+    for (&n_c, &g) in sizes.iter().zip(n_groups) {
+        order.clear();
+        order.extend(0..n_c);
+        rng::partial_shuffle(order, n_c / 2, r);
+        for &pos in &order[..n_c / 2] {
+            masks[at + pos / GROUP] |= 1 << (pos % GROUP);
+        }
+        at += g;
+    }
+    masks
 }
 
 /// Builds the subset-sum tables of one condition's tile (`rows`: n_c × [`TILE`]) and sums
@@ -526,39 +554,75 @@ fn tile(v: &[f64], i: usize) -> &[f64; TILE] {
         .expect("a whole tile")
 }
 
-/// Score of repetition `j` from inner products of the half sums (cosine on trials already
-/// centred under correlation).
-fn score_by_gram(b: &Blocks, j: usize, s: &mut Scratch, opts: &SplitHalfOptions) -> f64 {
-    let (p, c, stride) = (b.p, b.sizes.len(), b.stride);
-    // Repetition j's rows, `lda` apart.
-    let (a, lda) = (&s.first.slice()[j * stride..], s.batch * stride);
-    gram_of_rows_into(a, c, p, lda, &mut s.ga);
-    // ⟨T_k, A_d⟩ is column p + k of A_d's row.
-    let t_dot_a = |d: usize, k: usize| a[d * lda + p + k];
-    // 1 / |A_c| and 1 / |B_c| (∞ for a zero vector, whose distances are NaN).
-    for ci in 0..c {
-        let (ga, tt) = (s.ga[ci * c + ci], b.t_gram[ci * c + ci]);
-        // |B_c|² = |T_c|² − 2⟨T_c, A_c⟩ + |A_c|², unless that cancels to a small fraction of
-        // its terms; then from B_c = T_c − A_c itself, so a direction-less half is exact.
-        let mut bb = tt - 2.0 * t_dot_a(ci, ci) + ga;
-        if bb.is_nan() || bb <= 1e-6 * (tt + ga) {
-            let a_c = &a[ci * lda..ci * lda + p];
-            bb = diff_sq(&b.totals[ci * p..(ci + 1) * p], a_c);
+impl Batch<'_> {
+    /// Score of repetition `j` from inner products of the half sums (cosine on trials already
+    /// centred under correlation).
+    fn score_by_gram(&self, j: usize, s: &mut Scratch) -> f64 {
+        let (b, opts) = (self.b, self.opts);
+        let (p, c, stride) = (b.p, b.sizes.len(), b.stride);
+        // Repetition j's rows, `lda` apart.
+        let (a, lda) = (&self.rows[j * stride..], self.batch * stride);
+        gram_of_rows_into(a, c, p, lda, &mut s.ga);
+        // ⟨T_k, A_d⟩ is column p + k of A_d's row.
+        let t_dot_a = |d: usize, k: usize| a[d * lda + p + k];
+        // 1 / |A_c| and 1 / |B_c| (∞ for a zero vector, whose distances are NaN).
+        for ci in 0..c {
+            let (ga, tt) = (s.ga[ci * c + ci], b.t_gram[ci * c + ci]);
+            // |B_c|² = |T_c|² − 2⟨T_c, A_c⟩ + |A_c|², unless that cancels to a small fraction of
+            // its terms; then from B_c = T_c − A_c itself, so a direction-less half is exact.
+            let mut bb = tt - 2.0 * t_dot_a(ci, ci) + ga;
+            if bb.is_nan() || bb <= 1e-6 * (tt + ga) {
+                let a_c = &a[ci * lda..ci * lda + p];
+                bb = diff_sq(&b.totals[ci * p..(ci + 1) * p], a_c);
+            }
+            s.norm_a[ci] = 1.0 / ga.sqrt();
+            s.norm_b[ci] = 1.0 / bb.sqrt();
         }
-        s.norm_a[ci] = 1.0 / ga.sqrt();
-        s.norm_b[ci] = 1.0 / bb.sqrt();
-    }
-    s.rdm_a.clear();
-    s.rdm_b.clear();
-    for i in 0..c {
-        for k in i + 1..c {
-            let g_a = s.ga[i * c + k];
-            let g_b = b.t_gram[i * c + k] - t_dot_a(k, i) - t_dot_a(i, k) + g_a;
-            s.rdm_a.push(cosine_distance(g_a, s.norm_a[i], s.norm_a[k]));
-            s.rdm_b.push(cosine_distance(g_b, s.norm_b[i], s.norm_b[k]));
+        s.rdm_a.clear();
+        s.rdm_b.clear();
+        for i in 0..c {
+            for k in i + 1..c {
+                let g_a = s.ga[i * c + k];
+                let g_b = b.t_gram[i * c + k] - t_dot_a(k, i) - t_dot_a(i, k) + g_a;
+                s.rdm_a.push(cosine_distance(g_a, s.norm_a[i], s.norm_a[k]));
+                s.rdm_b.push(cosine_distance(g_b, s.norm_b[i], s.norm_b[k]));
+            }
         }
+        guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks).unwrap_or(f64::NAN)
     }
-    guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks).unwrap_or(f64::NAN)
+
+    /// Score of repetition `j` from the half means (Euclidean metrics).
+    fn score_by_means(&self, j: usize, s: &mut Scratch) -> f64 {
+        let (b, opts) = (self.b, self.opts);
+        // Euclidean rows carry no extra columns (w = p).
+        let (p, stride) = (b.p, b.stride);
+        let (a, b_means) = (
+            s.means_a
+                .as_slice_mut()
+                .expect("owned array is standard layout"),
+            s.means_b
+                .as_slice_mut()
+                .expect("owned array is standard layout"),
+        );
+        for (ci, &n_c) in b.sizes.iter().enumerate() {
+            let h = n_c / 2;
+            let (inv_a, inv_b) = (1.0 / h as f64, 1.0 / (n_c - h) as f64);
+            let row = &self.rows[(ci * self.batch + j) * stride..][..p];
+            let range = ci * p..(ci + 1) * p;
+            for (((av, bv), sv), tv) in a[range.clone()]
+                .iter_mut()
+                .zip(&mut b_means[range.clone()])
+                .zip(row)
+                .zip(&b.totals[range])
+            {
+                *av = sv * inv_a;
+                *bv = (tv - sv) * inv_b;
+            }
+        }
+        small_rdm_into(&mut s.means_a, opts.metric, &mut s.norm_a, &mut s.rdm_a);
+        small_rdm_into(&mut s.means_b, opts.metric, &mut s.norm_b, &mut s.rdm_b);
+        guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks).unwrap_or(f64::NAN)
+    }
 }
 
 /// `Σ (t − a)²` with eight partial sums (independent add chains).
@@ -587,38 +651,6 @@ fn cosine_distance(g: f64, inv_i: f64, inv_j: f64) -> f64 {
         return f64::NAN;
     }
     1.0 - (g * inv_i * inv_j).clamp(-1.0, 1.0)
-}
-
-/// Score of repetition `j` from the half means (Euclidean metrics).
-fn score_by_means(b: &Blocks, j: usize, s: &mut Scratch, opts: &SplitHalfOptions) -> f64 {
-    // Euclidean rows carry no extra columns (w = p).
-    let (p, stride) = (b.p, b.stride);
-    let (a, b_means) = (
-        s.means_a
-            .as_slice_mut()
-            .expect("owned array is standard layout"),
-        s.means_b
-            .as_slice_mut()
-            .expect("owned array is standard layout"),
-    );
-    for (ci, &n_c) in b.sizes.iter().enumerate() {
-        let h = n_c / 2;
-        let (inv_a, inv_b) = (1.0 / h as f64, 1.0 / (n_c - h) as f64);
-        let sums = &s.first.slice()[(ci * s.batch + j) * stride..][..p];
-        let range = ci * p..(ci + 1) * p;
-        for (((av, bv), sv), tv) in a[range.clone()]
-            .iter_mut()
-            .zip(&mut b_means[range.clone()])
-            .zip(sums)
-            .zip(&b.totals[range])
-        {
-            *av = sv * inv_a;
-            *bv = (tv - sv) * inv_b;
-        }
-    }
-    small_rdm_into(&mut s.means_a, opts.metric, &mut s.norm_a, &mut s.rdm_a);
-    small_rdm_into(&mut s.means_b, opts.metric, &mut s.norm_b, &mut s.rdm_b);
-    guarded_spearman(&s.rdm_a, &s.rdm_b, opts.constant_std, &mut s.ranks).unwrap_or(f64::NAN)
 }
 
 #[cfg(test)]
@@ -711,21 +743,18 @@ mod tests {
     }
 
     #[test]
-    fn batches_are_as_long_as_allowed_and_shared_evenly() {
-        assert_eq!(batch_len(1000, 2), 125);
-        assert_eq!(batch_len(1000, 3), 112);
-        assert_eq!(batch_len(41, 2), 21);
-        assert_eq!(batch_len(1, 8), 1);
-        assert_eq!(batch_len(0, 0), 1);
-        // No thread takes more batches than the fewest possible with MAX_BATCH.
-        for (n, t) in [(1000, 2), (1000, 3), (1001, 2), (5000, 7), (9, 4), (30, 64)] {
-            let b = batch_len(n, t);
+    fn batches_are_as_long_as_allowed_and_even() {
+        assert_eq!(batch_len(1000), 125);
+        assert_eq!(batch_len(41), 41);
+        assert_eq!(batch_len(129), 65);
+        assert_eq!(batch_len(1), 1);
+        assert_eq!(batch_len(0), 1);
+        // As few batches as MAX_BATCH allows, and no batch more than one longer than another.
+        for n in [1000, 1001, 5000, 9, 30, 128, 257] {
+            let b = batch_len(n);
             assert!(b <= MAX_BATCH);
-            assert_eq!(
-                n.div_ceil(b).div_ceil(t),
-                n.div_ceil(t * MAX_BATCH),
-                "{n} on {t}"
-            );
+            assert_eq!(n.div_ceil(b), n.div_ceil(MAX_BATCH), "{n}");
+            assert!(b * n.div_ceil(b) - n < n.div_ceil(b), "{n}");
         }
     }
 
