@@ -198,8 +198,9 @@ pub(crate) const SMALL_GRAM_MAX: usize = 256;
 /// The kernel of [`gram_of_rows_into`], by blocks of three rows `i0..i0 + 3`: their products
 /// with the rows below `i0` by [`block_3xm`] (four at a time, then the one to three left),
 /// and among themselves by [`triangle_3`], so that each product on or below the diagonal is
-/// computed once. Rows beyond `n` in a last block repeat row `n − 1` and their products are
-/// dropped; `G[j][i]` is set to the same number as `G[i][j]`.
+/// computed once. A last block of one or two rows takes its products with the rows above it
+/// by blocks of three of those (rows beyond `n` in its triangle repeat row `n − 1`, their
+/// products dropped); `G[j][i]` is set to the same number as `G[i][j]`.
 ///
 /// # Safety
 /// AVX2 and FMA are available; `0 < n`, `x` holds n rows of k values lda apart and `out`
@@ -217,8 +218,27 @@ unsafe fn small_gram_fma(x: &[f64], n: usize, k: usize, lda: usize, out: &mut [f
     for i0 in (0..n).step_by(3) {
         let a = [row(i0), row(i0 + 1), row(i0 + 2)];
         let mut j0 = 0;
-        // SAFETY (all three kernels): every pointer starts a row of k values (the caller's
-        // bounds).
+        // A last block of one or two rows takes its products with the rows above it three
+        // of those at a time (`i0` is a multiple of 3), rather than repeating its last row.
+        // SAFETY (all kernels): every pointer starts a row of k values (the caller's bounds).
+        match n - i0 {
+            1 => {
+                for j0 in (0..i0).step_by(3) {
+                    let c = [row(j0), row(j0 + 1), row(j0 + 2)];
+                    put_block(&mut put, unsafe { block_3xm(c, [row(i0)], k) }, j0, i0);
+                }
+                j0 = i0;
+            }
+            2 => {
+                for j0 in (0..i0).step_by(3) {
+                    let c = [row(j0), row(j0 + 1), row(j0 + 2)];
+                    let b = [row(i0), row(i0 + 1)];
+                    put_block(&mut put, unsafe { block_3xm(c, b, k) }, j0, i0);
+                }
+                j0 = i0;
+            }
+            _ => {}
+        }
         while j0 + 4 <= i0 {
             let b = [row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3)];
             put_block(&mut put, unsafe { block_3xm(a, b, k) }, i0, j0);
