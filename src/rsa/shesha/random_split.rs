@@ -295,7 +295,7 @@ pub(super) fn random_split_scores(
                     }
                 },
             );
-        let sums = Batch {
+        let batch = Batch {
             b: &b,
             rows: first.slice(),
             batch: batch_reps,
@@ -309,9 +309,9 @@ pub(super) fn random_split_scores(
                 || Scratch::new(c, p, gram_route),
                 |s, j| {
                     if gram_route {
-                        sums.score_by_gram(j, s)
+                        batch.score_by_gram(j, s)
                     } else {
-                        sums.score_by_means(j, s)
+                        batch.score_by_means(j, s)
                     }
                 },
             )
@@ -541,8 +541,8 @@ unsafe fn sums_avx2(tables: &[f64], masks: &[u8], n_groups: usize, out: &mut [f6
         }
         store(j * stride, [a0, a1, a2, a3]);
     }
-    // Streaming stores are weakly ordered: fenced before the sums are read (by this thread, or
-    // another if the batch moved).
+    // Streaming stores are weakly ordered: fenced before the sums are read (by whichever
+    // thread scores the repetition).
     std::arch::x86_64::_mm_sfence();
 }
 
