@@ -264,7 +264,7 @@ pub(super) fn random_split_scores(
                 draw_halves(&b.sizes, &n_groups, &mut r, order)
             })
             .collect();
-        masks.fill(0);
+        // Regrouped by condition; every mask the batch reads is overwritten.
         for (j, drawn) in drawn.iter().enumerate() {
             let mut from = 0;
             for (ci, &g) in n_groups.iter().enumerate() {
