@@ -19,5 +19,6 @@ pub mod result;
 pub mod rsa;
 pub mod sim;
 pub mod stats;
+pub mod temporal;
 
 pub use error::{Error, Result};

@@ -2,15 +2,14 @@
 //! embedded as base64 data URIs, with inline CSS and no scripts or external resources, so it
 //! opens anywhere and can be mailed as one file.
 //!
-//! A report is a list of [`Section`]s; each pipeline contributes its sections (see
-//! [`steinmetz_sections`]) and `neuropop demo` assembles them ([`demo_report`]).
+//! A report is a list of [`Section`]s. It knows headings, paragraphs, lists, tables and
+//! figures, nothing of who calls it: each pipeline contributes its own sections and
+//! `neuropop demo` assembles them.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::demo::DemoSummary;
 use crate::error::{Error, Result};
-use crate::pipeline::RunSummary;
 
 /// A table: header, rows of cells (text, escaped on output), optional caption and note.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -262,7 +261,13 @@ pub fn figure_from_png(path: &Path, caption: &str) -> Result<Section> {
     }))
 }
 
-fn f3(v: f64) -> String {
+/// A number with three decimals for a report table; empty when undefined (NaN).
+///
+/// ```
+/// assert_eq!(neuropop::report::fmt3(0.12345), "0.123");
+/// assert_eq!(neuropop::report::fmt3(f64::NAN), "");
+/// ```
+pub fn fmt3(v: f64) -> String {
     if v.is_finite() {
         format!("{v:.3}")
     } else {
@@ -270,7 +275,13 @@ fn f3(v: f64) -> String {
     }
 }
 
-fn p_fmt(p: f64) -> String {
+/// A p-value for a report table: three decimals, scientific below 0.001, empty when undefined.
+///
+/// ```
+/// assert_eq!(neuropop::report::fmt_p(0.0412), "0.041");
+/// assert_eq!(neuropop::report::fmt_p(0.00012), "1.2e-4");
+/// ```
+pub fn fmt_p(p: f64) -> String {
     if !p.is_finite() {
         String::new()
     } else if p < 0.001 {
@@ -278,336 +289,4 @@ fn p_fmt(p: f64) -> String {
     } else {
         format!("{p:.3}")
     }
-}
-
-/// The sections of a Steinmetz Shesha run: the regional summary, behaviour coupling and the
-/// first `max_rows` area-sessions as tables, its figures with captions, and the provenance
-/// from `manifest.json` in the run's output directory (version, commit, seed, input hashes,
-/// timings).
-///
-/// # Errors
-/// An unreadable figure or manifest.
-pub fn steinmetz_sections(run: &RunSummary, max_rows: usize) -> Result<Vec<Section>> {
-    let mut s = Vec::new();
-    let h = |level: u8, text: &str| Section::Heading {
-        level,
-        text: text.into(),
-    };
-    s.push(h(2, "Steinmetz geometric-stability replication"));
-    s.push(Section::Paragraph(format!(
-        "{} area-sessions analysed, {} sessions or areas skipped (skipped.csv), {} failures. \
-         Output directory: {}.",
-        run.rows.len(),
-        run.skipped.len(),
-        run.n_failures,
-        run.out_dir.display()
-    )));
-    s.push(Section::Table(Table {
-        caption: Some("Regional summary (regional_summary.csv)".into()),
-        header: ["region", "metric", "n", "mean", "CI low", "CI high"]
-            .map(String::from)
-            .to_vec(),
-        rows: run
-            .regional
-            .iter()
-            .map(|r| {
-                vec![
-                    r.region.clone(),
-                    r.metric.clone(),
-                    r.n.to_string(),
-                    f3(r.mean),
-                    f3(r.ci_low),
-                    f3(r.ci_high),
-                ]
-            })
-            .collect(),
-        note: Some("Mean over area-sessions with a 95 % percentile-bootstrap CI.".into()),
-    }));
-    s.push(Section::Table(Table {
-        caption: Some("Behaviour coupling (behavior_coupling.csv)".into()),
-        header: [
-            "behaviour",
-            "metric",
-            "Spearman ρ",
-            "CI low",
-            "CI high",
-            "p",
-            "n",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: run
-            .coupling
-            .iter()
-            .map(|r| {
-                vec![
-                    r.ground_truth.clone(),
-                    r.metric.clone(),
-                    f3(r.rho),
-                    f3(r.ci_low),
-                    f3(r.ci_high),
-                    p_fmt(r.p_value),
-                    r.n.to_string(),
-                ]
-            })
-            .collect(),
-        note: None,
-    }));
-    let shown = run.rows.len().min(max_rows);
-    s.push(Section::Table(Table {
-        caption: Some("Area-sessions (area_sessions.csv, selected columns)".into()),
-        header: [
-            "session",
-            "area",
-            "region",
-            "neurons",
-            "trials",
-            "conditions",
-            "shesha",
-            "wuc",
-            "rsa_cv",
-            "centroid_drift",
-            "tangling",
-            "mean_accuracy",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: run.rows[..shown]
-            .iter()
-            .map(|r| {
-                vec![
-                    r.session.to_string(),
-                    r.area.clone(),
-                    r.region_coarse.clone(),
-                    r.n_neurons.to_string(),
-                    r.n_trials.to_string(),
-                    r.n_conditions.to_string(),
-                    f3(r.shesha),
-                    f3(r.wuc),
-                    f3(r.rsa_cv),
-                    f3(r.centroid_drift),
-                    f3(r.tangling),
-                    f3(r.mean_accuracy),
-                ]
-            })
-            .collect(),
-        note: Some(format!(
-            "First {shown} of {} rows; all 22 columns are in area_sessions.csv / .parquet.",
-            run.rows.len()
-        )),
-    }));
-    s.push(h(3, "Figures"));
-    for f in &run.figures.files {
-        s.push(figure_from_png(&run.out_dir.join(&f.file), &f.caption)?);
-    }
-    if !run.figures.failures.is_empty() {
-        s.push(Section::Paragraph("Figures that could not be made:".into()));
-        s.push(Section::List(
-            run.figures
-                .failures
-                .iter()
-                .map(|f| format!("{}: {}", f.figure, f.error))
-                .collect(),
-        ));
-    }
-    s.extend(provenance(&run.out_dir.join("manifest.json"))?);
-    Ok(s)
-}
-
-/// Provenance sections from a pipeline's `manifest.json`.
-fn provenance(path: &Path) -> Result<Vec<Section>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let m: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::format(path, format!("line {}", e.line()), e.to_string()))?;
-    let str_of = |v: &serde_json::Value| match v {
-        serde_json::Value::Null => "unknown".to_string(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let mut s = vec![Section::Heading {
-        level: 3,
-        text: "Provenance (manifest.json)".into(),
-    }];
-    s.push(Section::Table(Table {
-        caption: None,
-        header: vec!["item".into(), "value".into()],
-        rows: [
-            "pipeline",
-            "neuropop_version",
-            "git_commit",
-            "seed",
-            "threads",
-        ]
-        .iter()
-        .map(|k| vec![(*k).to_string(), str_of(&m[*k])])
-        .collect(),
-        note: None,
-    }));
-    if let Some(inputs) = m["inputs"].as_array() {
-        s.push(Section::Table(Table {
-            caption: Some("Input files".into()),
-            header: ["path", "bytes", "SHA-256", "sessions"]
-                .map(String::from)
-                .to_vec(),
-            rows: inputs
-                .iter()
-                .map(|i| {
-                    vec![
-                        str_of(&i["path"]),
-                        str_of(&i["size_bytes"]),
-                        str_of(&i["sha256"]),
-                        str_of(&i["n_sessions"]),
-                    ]
-                })
-                .collect(),
-            note: None,
-        }));
-    }
-    if let Some(stages) = m["stage_wall_time_s"].as_object() {
-        s.push(Section::Table(Table {
-            caption: Some("Wall time per stage".into()),
-            header: vec!["stage".into(), "seconds".into()],
-            rows: stages
-                .iter()
-                .map(|(k, v)| {
-                    let secs = v.as_f64().map_or_else(|| str_of(v), |x| format!("{x:.3}"));
-                    vec![k.trim_end_matches("_s").to_string(), secs]
-                })
-                .collect(),
-            note: None,
-        }));
-    }
-    Ok(s)
-}
-
-/// The demo's report: what was simulated, the planted tuning vs the recovered Shesha per area,
-/// then the Steinmetz pipeline's sections.
-///
-/// # Errors
-/// See [`steinmetz_sections`].
-pub fn demo_report(demo: &DemoSummary, run: &RunSummary) -> Result<Report> {
-    let mut r = Report::new("neuropop demo report");
-    r.push(Section::Paragraph(format!(
-        "neuropop {} simulated Steinmetz-like recordings with planted per-area tuning, wrote \
-         them in the NMA .npz format and ran the analyses on them.",
-        env!("CARGO_PKG_VERSION")
-    )));
-    r.push(Section::Heading {
-        level: 2,
-        text: "Simulated data".into(),
-    });
-    let mut trials_by_session = std::collections::BTreeMap::new();
-    for row in &run.rows {
-        trials_by_session.insert(row.session, row.n_trials);
-    }
-    r.push(Section::List(vec![
-        format!(
-            "{} sessions in {} files: {}",
-            demo.n_sessions,
-            demo.data_files.len(),
-            demo.data_files
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        format!(
-            "{} trials in the analysed sessions",
-            trials_by_session.values().sum::<usize>()
-        ),
-        format!(
-            "{} area-sessions with ≥ 10 neurons, {} neurons in them",
-            run.rows.len(),
-            run.rows.iter().map(|x| x.n_neurons).sum::<usize>()
-        ),
-    ]));
-    r.push(Section::Table(Table {
-        caption: Some("Planted truth vs recovered".into()),
-        header: [
-            "area",
-            "planted tuning gain",
-            "mean Shesha",
-            "area-sessions",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: demo
-            .area_stability
-            .iter()
-            .map(|(a, g, m, n)| vec![a.clone(), format!("{g:.2}"), f3(*m), n.to_string()])
-            .collect(),
-        note: Some(
-            "Areas with a larger planted tuning gain should have a higher split-half Shesha \
-             (odd vs even trials, cosine RDMs over contrast conditions)."
-                .into(),
-        ),
-    }));
-    for s in steinmetz_sections(run, 10)? {
-        r.push(s);
-    }
-    if let Some(m) = &demo.maze {
-        r.push(Section::Heading {
-            level: 2,
-            text: "Monkey maze recordings (simulated)".into(),
-        });
-        r.push(Section::Paragraph(format!(
-            "{} sessions, {} units, {} trials and {} choice steps were simulated as spike \
-             times, written as maze v1 HDF5 files ({}) and read back through the maze loader.",
-            m.files.len(),
-            m.n_units,
-            m.n_trials,
-            m.n_steps,
-            m.files
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-        r.push(Section::Table(Table {
-            caption: Some("Planted codes vs recovered geometric stability, per region".into()),
-            header: [
-                "region",
-                "planted goal gain (Hz)",
-                "goal Shesha",
-                "planted location gain (Hz)",
-                "location Shesha",
-                "sessions",
-            ]
-            .map(String::from)
-            .to_vec(),
-            rows: m
-                .regions
-                .iter()
-                .map(|x| {
-                    vec![
-                        x.region.clone(),
-                        format!("{:.1}", x.goal_gain_hz),
-                        f3(x.goal_shesha),
-                        format!("{:.1}", x.location_gain_hz),
-                        f3(x.location_shesha),
-                        format!("{} / {}", x.n_sessions.0, x.n_sessions.1),
-                    ]
-                })
-                .collect(),
-            note: Some(
-                "Goal Shesha: odd/even split-half stability of the 4-goal RDM of spike counts \
-                 0.1–0.6 s after the goal cue (one row per trial). Location Shesha: the same for \
-                 the RDM over grid positions, counts 0–0.2 s after the choice options appear \
-                 (one row per step). dmPFC carries the strongest planted goal code, vlPFC the \
-                 strongest location code."
-                    .into(),
-            ),
-        }));
-    }
-    Ok(r)
-}
-
-/// Writes the demo's report to `out/report.html` and returns its path.
-///
-/// # Errors
-/// See [`demo_report`] and [`Report::write`].
-pub fn write_demo_report(out: &Path, demo: &DemoSummary, run: &RunSummary) -> Result<PathBuf> {
-    let path = out.join("report.html");
-    demo_report(demo, run)?.write(&path)?;
-    Ok(path)
 }

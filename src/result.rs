@@ -79,3 +79,28 @@ pub fn nan_as_null_vec<S: serde::Serializer>(v: &[f64], s: S) -> Result<S::Ok, S
     }
     seq.end()
 }
+
+/// `#[serde(with = "neuropop::result::nan_null")]` for an `f64` field: NaN/±∞ are written as
+/// `null` (JSON, table cells) and `null` reads back as NaN, so "undefined" survives a round
+/// trip without ever being a number.
+///
+/// ```
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct R { #[serde(with = "neuropop::result::nan_null")] rho: f64 }
+/// assert_eq!(serde_json::to_string(&R { rho: f64::NAN }).unwrap(), r#"{"rho":null}"#);
+/// let r: R = serde_json::from_str(r#"{"rho":null}"#).unwrap();
+/// assert!(r.rho.is_nan());
+/// ```
+pub mod nan_null {
+    use serde::Deserialize as _;
+
+    /// Serialises NaN/±∞ as `null`.
+    pub fn serialize<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        super::nan_as_null(x, s)
+    }
+
+    /// Reads `null` as NaN.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}

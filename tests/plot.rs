@@ -358,8 +358,11 @@ fn bad_paths_and_sizes_are_clear_errors() {
 
 // ---- pipeline figures and the report ----
 
-use neuropop::pipeline::figures::{choose_examples, split_half_examples, write_figures};
-use neuropop::pipeline::{RunOptions, SteinmetzConfig, run};
+use neuropop::pipeline::steinmetz::figures::{
+    SplitHalfExample, choose_examples, sources_from_statuses, split_half_examples, write_figures,
+};
+use neuropop::pipeline::steinmetz::run;
+use neuropop::pipeline::{RunOptions, SteinmetzConfig};
 use neuropop::report::{EmbeddedFigure, Report, Section, Table};
 
 fn fixture(name: &str) -> PathBuf {
@@ -397,7 +400,7 @@ fn pipeline_writes_figures_and_examples_match_the_table() {
         .collect();
     assert!(names.contains(&"figures/regional_hierarchy.png".to_string()));
     assert!(names.contains(&"figures/shesha_vs_behavior.png".to_string()));
-    let examples = choose_examples(&summary.rows, 6);
+    let examples = choose_examples(&summary.output.rows, 6);
     assert!(!examples.is_empty());
     assert_eq!(names.len(), 2 + examples.len());
     for f in &summary.figures.files {
@@ -410,17 +413,24 @@ fn pipeline_writes_figures_and_examples_match_the_table() {
     // The examples are the highest and lowest Shesha with >= 6 conditions, and their
     // recomputed RDMs give back the table's value.
     let best = summary
+        .output
         .rows
         .iter()
         .filter(|r| r.n_conditions >= 6 && r.shesha.is_finite())
         .map(|r| r.shesha)
         .fold(f64::NEG_INFINITY, f64::max);
     assert_eq!(examples[0].shesha, best);
-    let sources = neuropop::pipeline::figures::sources_from_statuses(&summary.sessions);
+    let sources = sources_from_statuses(&summary.sessions);
     // Recomputed from the files (what `merge` does) equals what the run kept.
     let ex = split_half_examples(&examples, &sources, &Default::default(), &config).unwrap();
-    let kept = split_half_examples(&examples, &sources, &summary.split_half_rdms, &config).unwrap();
-    let key = |v: &[neuropop::pipeline::figures::SplitHalfExample]| {
+    let kept = split_half_examples(
+        &examples,
+        &sources,
+        &summary.output.split_half_rdms,
+        &config,
+    )
+    .unwrap();
+    let key = |v: &[SplitHalfExample]| {
         v.iter()
             .map(|e| {
                 (
@@ -433,7 +443,7 @@ fn pipeline_writes_figures_and_examples_match_the_table() {
             .collect::<Vec<_>>()
     };
     assert_eq!(key(&ex), key(&kept));
-    assert!(summary.split_half_rdms.len() >= examples.len());
+    assert!(summary.output.split_half_rdms.len() >= examples.len());
     for e in &ex {
         let a = e.odd.upper().to_vec();
         let b = e.even.upper().to_vec();
@@ -455,9 +465,6 @@ fn figures_of_an_empty_run_say_no_data_and_record_the_missing_examples() {
     let out = out_dir("pipeline_empty");
     let report = write_figures(
         &out.dir,
-        &[],
-        &[],
-        &[],
         &Default::default(),
         &Default::default(),
         &SteinmetzConfig::default(),

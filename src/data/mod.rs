@@ -8,6 +8,7 @@
 //! ```
 //! See `docs/architecture.md` for the whole flow and the layout choice.
 
+pub mod counts;
 pub mod labels;
 pub mod pseudo;
 pub mod recording;

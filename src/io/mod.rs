@@ -5,11 +5,13 @@
 //! * [`pickle`] — a data-only unpickler for numpy object arrays (it never imports or calls
 //!   anything; see `docs/formats/npy-npz.md` for the safety story).
 //! * [`npz`] — numpy `.npz` archives (zip files of `.npy` members, stored or deflated).
+//! * [`arrays`] — an array input by path (`X.npy`, `F.npz:member`) as a matrix or labels.
 //!
 //! All readers stream from their input, check every size a file claims against the bytes
 //! actually present before allocating, and report failures as [`crate::Error`] values that
 //! name the file, the location inside it and what was expected versus found.
 
+pub mod arrays;
 pub mod h5util;
 pub mod maze;
 pub mod npy;

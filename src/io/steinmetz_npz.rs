@@ -13,10 +13,11 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, Array3};
+use ndarray::Array2;
 use polars::prelude::Column;
 use serde::Serialize;
 
+use crate::data::counts::{CountSlice, CountTensor, CountValues, CountView};
 use crate::data::{PopulationTensor, Recording, SessionInfo, TrialTable, UnitTable, ValueKind};
 use crate::error::{Error, Result};
 use crate::io::npy::{NdArray, NpyData};
@@ -314,316 +315,134 @@ fn spks_shape(s: &Session<'_>, spks: &NdArray) -> Result<(usize, usize, usize)> 
     }
 }
 
-/// Calls `$body` with `$v` bound to the typed elements of a numeric `NpyData` and `$conv` to
-/// their conversion to f64; `$other` for non-numeric data. One dispatch for every reader of
-/// `spks`.
-macro_rules! with_numeric {
-    ($data:expr, |$v:ident, $conv:ident| $body:expr, $other:ident => $fallback:expr) => {
-        match $data {
-            NpyData::U8($v) => {
-                let $conv = f64::from;
-                $body
-            }
-            NpyData::I8($v) => {
-                let $conv = f64::from;
-                $body
-            }
-            NpyData::U16($v) => {
-                let $conv = f64::from;
-                $body
-            }
-            NpyData::I16($v) => {
-                let $conv = f64::from;
-                $body
-            }
-            NpyData::U32($v) => {
-                let $conv = f64::from;
-                $body
-            }
-            NpyData::I32($v) => {
-                let $conv = f64::from;
-                $body
-            }
-            NpyData::U64($v) => {
-                let $conv = |x: u64| x as f64;
-                $body
-            }
-            NpyData::I64($v) => {
-                let $conv = |x: i64| x as f64;
-                $body
-            }
-            NpyData::F32($v) => {
-                let $conv = f64::from;
-                $body
-            }
-            NpyData::F64($v) => {
-                let $conv = |x: f64| x;
-                $body
-            }
-            $other => $fallback,
-        }
-    };
-}
-
-/// `spks` (neurons × trials × bins, any numeric dtype, C or Fortran order) → f64
-/// `[bin, trial, unit]` for the bins in `bins`, converting element by element (no
-/// intermediate f64 copy of the whole array). Trials are converted in parallel: for each
-/// (unit, trial) the run of bins is contiguous in C order, and its values go to one slot in
-/// each of the bins' output rows, which stay in cache while the unit index advances.
-fn spks_to_tensor(
-    spks: &NdArray,
-    (nu, nt, nb): (usize, usize, usize),
-    bins: std::ops::Range<usize>,
-) -> Result<Array3<f64>> {
-    fn fill<T: Copy + Sync>(
-        src: &[T],
-        fortran: bool,
-        (nu, nt, nb): (usize, usize, usize),
-        bins: std::ops::Range<usize>,
-        conv: impl Fn(T) -> f64 + Sync,
-    ) -> Array3<f64> {
-        use ndarray::Axis;
-        use rayon::prelude::*;
-        let nbins = bins.len();
-        let mut out = Array3::<f64>::zeros((nbins, nt, nu));
-        let index = |u: usize, t: usize, b: usize| {
-            if fortran {
-                u + nu * (t + nt * b)
-            } else {
-                (u * nt + t) * nb + b
-            }
-        };
-        out.axis_iter_mut(Axis(1))
-            .into_par_iter()
-            .enumerate()
-            .for_each(|(t, mut plane)| {
-                // plane[bin, unit]: one output row per bin, contiguous over units.
-                let mut rows: Vec<&mut [f64]> = plane
-                    .outer_iter_mut()
-                    .map(|r| r.into_slice().expect("the unit axis is contiguous"))
-                    .collect();
-                // Eight units at a time: their runs of bins are gathered, then each bin's
-                // row receives eight adjacent values (one cache line) at once.
-                const U: usize = 8;
-                let mut block = vec![[0.0f64; U]; nbins];
-                let mut u0 = 0;
-                while u0 < nu {
-                    let w = U.min(nu - u0);
-                    for j in 0..w {
-                        let first = index(u0 + j, t, bins.start);
-                        if fortran {
-                            for (k, b) in block.iter_mut().enumerate() {
-                                b[j] = conv(src[first + k * nu * nt]);
-                            }
-                        } else {
-                            for (b, &v) in block.iter_mut().zip(&src[first..first + nbins]) {
-                                b[j] = conv(v);
-                            }
-                        }
-                    }
-                    if w == U {
-                        // Fixed-size copies compile to vector moves (a slice copy of run-time
-                        // length would call memmove for every 64 bytes).
-                        for (row, b) in rows.iter_mut().zip(&block) {
-                            if let Some(dst) = row.get_mut(u0..u0 + U)
-                                && let Ok(dst) = <&mut [f64; U]>::try_from(dst)
-                            {
-                                *dst = *b;
-                            }
-                        }
-                    } else {
-                        for (row, b) in rows.iter_mut().zip(&block) {
-                            row[u0..u0 + w].copy_from_slice(&b[..w]);
-                        }
-                    }
-                    u0 += w;
-                }
-            });
-        out
-    }
-    let dims = (nu, nt, nb);
-    if spks.len() != nu * nt * nb {
-        return Err(Error::invalid(
-            "spks",
-            format!("{} elements", nu * nt * nb),
-            spks.len().to_string(),
-        ));
-    }
-    let f = spks.fortran_order;
-    Ok(
-        with_numeric!(&spks.data, |v, conv| fill(v, f, dims, bins, conv), other => {
-            return Err(Error::invalid(
-                "spks",
-                "a numeric array",
-                format!("dtype {}", other.dtype_name()),
-            ));
-        }),
-    )
-}
-
-fn check_bins(s: &Session<'_>, bins: &std::ops::Range<usize>, nb: usize) -> Result<()> {
-    if bins.start >= bins.end || bins.end > nb {
-        return Err(Error::invalid(
-            s.ctx("spks"),
-            format!(
-                "at least {} bins (bins {}..{} requested)",
-                bins.end, bins.start, bins.end
-            ),
-            format!("{nb} bins"),
-        ));
-    }
-    Ok(())
-}
-
-fn nan0(v: f64) -> f64 {
-    if v.is_nan() { 0.0 } else { v }
-}
-
-/// Epoch means and group time courses of session `index`'s `spks`.
-pub type EpochSummaries = (Array2<f64>, Vec<Array2<f64>>);
-
-/// `spks` reduced over the bins `bins` in one pass over its stored layout, without building
-/// the float64 tensor: the mean over the bins of every (trial, unit) — `trials × units`, NaN
-/// counts → 0, bins summed in order from 0.0, the mean NaN → 0 — and, for every group with at
-/// least two trials (`groups[t]` is trial `t`'s group), its mean time course — `bins × units`,
-/// NaN counts → 0, trials added in session order — in group order. These are exactly (to the
-/// bit) the same reductions of the `[bin, trial, unit]` tensor of [`session_recording_bins`],
-/// which a whole-dataset pipeline would otherwise write and read back (8 bytes per count).
-///
-/// # Errors
-/// As [`session_recording`] for `spks`; [`Error::Invalid`] when `bins` is empty or past the
-/// session's bins, or `groups` does not have one entry per trial.
-///
-/// ```no_run
-/// # use std::path::Path;
-/// let path = Path::new("steinmetz_part0.npz");
-/// let sessions = neuropop::io::steinmetz_npz::session_values(path)?;
-/// let (x, courses) = neuropop::io::steinmetz_npz::epoch_summaries(&sessions[0], path, 0, 50..100, &[0; 214])?;
-/// assert_eq!(courses.len(), 1); // one group of 214 trials
-/// # Ok::<(), neuropop::Error>(())
-/// ```
-pub fn epoch_summaries(
-    value: &PyValue,
-    path: &Path,
-    index: usize,
-    bins: std::ops::Range<usize>,
-    groups: &[usize],
-) -> Result<EpochSummaries> {
-    let s = Session::new(value, path, index)?;
-    let spks = s.array("spks")?;
-    let (nu, nt, nb) = spks_shape(&s, spks)?;
-    check_bins(&s, &bins, nb)?;
-    if spks.len() != nu * nt * nb {
-        return Err(Error::invalid(
-            s.ctx("spks"),
-            format!("{} elements", nu * nt * nb),
-            spks.len().to_string(),
-        ));
-    }
-    if groups.len() != nt {
-        return Err(Error::invalid(
-            s.ctx("groups"),
-            format!("one group per trial ({nt})"),
-            groups.len().to_string(),
-        ));
-    }
-    let f = spks.fortran_order;
-    let d = (nu, nt, nb);
-    Ok(
-        with_numeric!(&spks.data, |v, conv| reduce_epoch(v, f, d, bins, groups, conv), other => {
+/// The stored `spks` as counts (borrowed): the one place that maps its dtype to
+/// [`CountSlice`], so every reduction reads it in its stored layout.
+fn count_view<'a>(
+    s: &Session<'_>,
+    spks: &'a NdArray,
+    shape: (usize, usize, usize),
+) -> Result<CountView<'a>> {
+    let values = match &spks.data {
+        NpyData::U8(v) => CountSlice::U8(v),
+        NpyData::I8(v) => CountSlice::I8(v),
+        NpyData::U16(v) => CountSlice::U16(v),
+        NpyData::I16(v) => CountSlice::I16(v),
+        NpyData::U32(v) => CountSlice::U32(v),
+        NpyData::I32(v) => CountSlice::I32(v),
+        NpyData::U64(v) => CountSlice::U64(v),
+        NpyData::I64(v) => CountSlice::I64(v),
+        NpyData::F32(v) => CountSlice::F32(v),
+        NpyData::F64(v) => CountSlice::F64(v),
+        other => {
             return Err(Error::invalid(
                 s.ctx("spks"),
                 "a numeric array",
                 format!("dtype {}", other.dtype_name()),
             ));
-        }),
-    )
-}
-
-/// [`epoch_summaries`] on the raw elements: units are split into chunks reduced in parallel,
-/// each reading its units' runs of bins once.
-fn reduce_epoch<T: Copy + Sync>(
-    src: &[T],
-    fortran: bool,
-    (nu, nt, nb): (usize, usize, usize),
-    bins: std::ops::Range<usize>,
-    groups: &[usize],
-    conv: impl Fn(T) -> f64 + Sync,
-) -> EpochSummaries {
-    use rayon::prelude::*;
-    let n_groups = groups.iter().copied().max().map_or(0, |m| m + 1);
-    let mut sizes = vec![0usize; n_groups];
-    for &g in groups {
-        sizes[g] += 1;
-    }
-    let mut slot = vec![None; n_groups];
-    let mut kept = Vec::new();
-    for (g, &k) in sizes.iter().enumerate() {
-        if k >= 2 {
-            slot[g] = Some(kept.len());
-            kept.push(k);
-        }
-    }
-    let trial_slot: Vec<Option<usize>> = groups.iter().map(|&g| slot[g]).collect();
-    let nbins = bins.len();
-    let index = |u: usize, t: usize, b: usize| {
-        if fortran {
-            u + nu * (t + nt * b)
-        } else {
-            (u * nt + t) * nb + b
         }
     };
-    const CHUNK: usize = 32;
-    let parts: Vec<(usize, Vec<f64>, Vec<Vec<f64>>)> = (0..nu.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|c| {
-            let u0 = c * CHUNK;
-            let w = CHUNK.min(nu - u0);
-            // x[t · w + j] and course[s][k · w + j] for unit u0 + j.
-            let mut x = vec![0.0; nt * w];
-            let mut courses = vec![vec![0.0; nbins * w]; kept.len()];
-            for j in 0..w {
-                for t in 0..nt {
-                    let mut acc = 0.0;
-                    let sl = trial_slot[t];
-                    for (k, b) in bins.clone().enumerate() {
-                        let v = nan0(conv(src[index(u0 + j, t, b)]));
-                        acc += v;
-                        if let Some(s) = sl {
-                            courses[s][k * w + j] += v;
-                        }
-                    }
-                    x[t * w + j] = acc;
-                }
-            }
-            (u0, x, courses)
-        })
-        .collect();
-    let mut x = Array2::<f64>::zeros((nt, nu));
-    let mut courses = vec![Array2::<f64>::zeros((nbins, nu)); kept.len()];
-    for (u0, xp, cp) in &parts {
-        let w = xp.len() / nt.max(1);
-        for t in 0..nt {
-            for j in 0..w {
-                x[[t, u0 + j]] = xp[t * w + j];
-            }
-        }
-        for (s, c) in cp.iter().enumerate() {
-            for k in 0..nbins {
-                for j in 0..w {
-                    courses[s][[k, u0 + j]] = c[k * w + j];
-                }
-            }
-        }
-    }
-    let nb_f = nbins as f64;
-    x.mapv_inplace(|v| nan0(v / nb_f));
-    let courses = courses
+    CountView::new(values, shape, spks.fortran_order).map_err(|e| {
+        Error::invalid(
+            s.ctx("spks"),
+            "neurons × trials × bins values",
+            e.to_string(),
+        )
+    })
+}
+
+/// The stored `spks`, moved out of its array without a copy.
+fn count_values(data: NpyData) -> Option<CountValues> {
+    Some(match data {
+        NpyData::U8(v) => CountValues::U8(Box::new(v)),
+        NpyData::I8(v) => CountValues::I8(v),
+        NpyData::U16(v) => CountValues::U16(v),
+        NpyData::I16(v) => CountValues::I16(v),
+        NpyData::U32(v) => CountValues::U32(v),
+        NpyData::I32(v) => CountValues::I32(v),
+        NpyData::U64(v) => CountValues::U64(v),
+        NpyData::I64(v) => CountValues::I64(v),
+        NpyData::F32(v) => CountValues::F32(v),
+        NpyData::F64(v) => CountValues::F64(v),
+        _ => return None,
+    })
+}
+
+/// Centre of stored bin `k` relative to stimulus onset (s).
+fn bin_centre_s(k: usize, bin_size: f64) -> f64 {
+    (k as f64 - ONSET_BIN as f64 + 0.5) * bin_size
+}
+
+/// Every session of `path` as [`session_with_counts`] gives it, one result per session (a
+/// bad session does not hide the others).
+///
+/// # Errors
+/// A file that cannot be read as an NMA npz (see [`session_values`]).
+pub fn read_with_counts(path: &Path) -> Result<Vec<Result<(Recording, CountTensor)>>> {
+    Ok(session_values(path)?
         .into_iter()
-        .zip(&kept)
-        .map(|(m, &k)| m / k as f64)
-        .collect();
-    (x, courses)
+        .enumerate()
+        .map(|(k, v)| session_with_counts(v, path, k))
+        .collect())
+}
+
+/// Session `index` of `path` as its [`Recording`] without a tensor (trials, units, metadata;
+/// checked as by [`session_recording`]) and its `spks` as stored counts, moved out of the
+/// decoded dict without a copy. An analysis that reduces the counts (epoch means, condition
+/// time courses) takes them from the [`CountTensor`] without building the float64 tensor.
+///
+/// # Errors
+/// As [`session_recording`].
+///
+/// ```no_run
+/// # use std::path::Path;
+/// let path = Path::new("steinmetz_part0.npz");
+/// let value = neuropop::io::steinmetz_npz::session_values(path)?.remove(0);
+/// let (rec, counts) = neuropop::io::steinmetz_npz::session_with_counts(value, path, 0)?;
+/// let (epoch_means, _) = counts.view()?.epoch_summaries(50..100, &vec![0; rec.trials.n_trials()])?;
+/// assert_eq!(epoch_means.dim(), (rec.trials.n_trials(), rec.units.len()));
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn session_with_counts(
+    mut value: PyValue,
+    path: &Path,
+    index: usize,
+) -> Result<(Recording, CountTensor)> {
+    let rec = build_recording(&value, path, index, None)?;
+    let bin_size = Session::new(&value, path, index)?
+        .bin_size()?
+        .unwrap_or(DEFAULT_BIN_SIZE_S);
+    let spks = match value.remove("spks") {
+        Some(PyValue::Array(a)) => a,
+        _ => {
+            return Err(Error::missing(
+                format!("{}: session {index}", path.display()),
+                "key",
+                "spks",
+            ));
+        }
+    };
+    let shape = match spks.shape.as_slice() {
+        [u, t, b] => (*u, *t, *b),
+        _ => unreachable!("build_recording checked that spks is 3-D"),
+    };
+    let fortran = spks.fortran_order;
+    let values = count_values(spks.data).ok_or_else(|| {
+        Error::invalid(
+            format!("{}: session {index} key 'spks'", path.display()),
+            "a numeric array",
+            "a non-numeric array",
+        )
+    })?;
+    let counts = CountTensor {
+        values,
+        shape,
+        fortran,
+        bin_centres_s: (0..shape.2).map(|k| bin_centre_s(k, bin_size)).collect(),
+        bin_width_s: bin_size,
+        align_event: "stim_onset".into(),
+    };
+    counts.view()?;
+    Ok((rec, counts))
 }
 
 /// Builds the [`Recording`] of session `index` of `path` from its dict.
@@ -654,7 +473,7 @@ pub fn session_recording_bins(
 
 /// The session's [`Recording`] without the spike-count tensor (`binned: None`): trials, units
 /// and metadata, checked as by [`session_recording`], for callers that reduce `spks` in its
-/// stored layout themselves (see [`epoch_summaries`]).
+/// stored layout themselves (see [`session_with_counts`]).
 ///
 /// # Errors
 /// As [`session_recording`].
@@ -722,12 +541,10 @@ fn build_recording(
         None => None,
         Some(bins) => {
             let bins = bins.unwrap_or(0..nb);
-            check_bins(&s, &bins, nb)?;
-            let values = spks_to_tensor(spks, (nu, nt, nb), bins.clone())
-                .map_err(|e| Error::invalid(s.ctx("spks"), "a numeric array", e.to_string()))?;
-            let centres: Vec<f64> = bins
-                .map(|k| (k as f64 - ONSET_BIN as f64 + 0.5) * bin_size)
-                .collect();
+            let values = count_view(&s, spks, (nu, nt, nb))?
+                .to_values(bins.clone())
+                .map_err(|e| Error::invalid(s.ctx("spks"), "the requested bins", e.to_string()))?;
+            let centres: Vec<f64> = bins.map(|k| bin_centre_s(k, bin_size)).collect();
             Some(PopulationTensor::new(
                 values,
                 centres,
@@ -768,64 +585,28 @@ mod tests {
             .join(name)
     }
 
-    /// The one-pass reductions equal, bit for bit, the same reductions of the f64 tensor; and
-    /// the metadata-only recording is the full one without its tensor.
+    /// The stored counts moved out of a session give, bit for bit, the reductions of the
+    /// session's f64 tensor; the recording beside them is the full one without its tensor.
     #[test]
-    fn epoch_summaries_equal_the_tensor_reductions() {
+    fn session_counts_reduce_to_the_tensor_reductions() {
         let path = fixture("nma_part0.npz");
         let values = session_values(&path).unwrap();
-        for (k, v) in values.iter().enumerate() {
-            let rec = session_recording_bins(v, &path, k, Some(40..90)).unwrap();
-            let meta = session_recording_meta(v, &path, k).unwrap();
+        for (k, v) in values.into_iter().enumerate() {
+            let rec = session_recording_bins(&v, &path, k, Some(40..90)).unwrap();
+            let (meta, counts) = session_with_counts(v, &path, k).unwrap();
             assert!(meta.binned.is_none());
             assert_eq!(meta.trials.n_trials(), rec.trials.n_trials());
-            let t = rec.binned.unwrap().values;
-            let (nb, nt, nu) = t.dim();
-            // Groups 0..3 by trial; group 3 gets a single trial and has no time course.
-            let mut groups: Vec<usize> = (0..nt).map(|i| i % 3).collect();
-            groups[0] = 3;
-            let (x, courses) = epoch_summaries(v, &path, k, 40..90, &groups).unwrap();
+            let tensor = rec.binned.unwrap();
+            assert_eq!(counts.bin_centres_s[40..90], tensor.bin_centres_s[..]);
+            let view = counts.view().unwrap();
+            assert_eq!(view.to_values(40..90).unwrap(), tensor.values);
+            let nt = tensor.n_trials();
+            let groups: Vec<usize> = (0..nt).map(|i| i % 3).collect();
+            let (x, courses) = view.epoch_summaries(40..90, &groups).unwrap();
+            let mean = tensor.epoch_mean_bins(0, 50).unwrap();
+            assert!(x.iter().zip(&mean).all(|(a, b)| a.to_bits() == b.to_bits()));
             assert_eq!(courses.len(), 3);
-            for tr in 0..nt {
-                for u in 0..nu {
-                    let mut acc = 0.0;
-                    for b in 0..nb {
-                        acc += nan0(t[[b, tr, u]]);
-                    }
-                    assert_eq!(x[[tr, u]].to_bits(), nan0(acc / nb as f64).to_bits());
-                }
-            }
-            for (g, c) in courses.iter().enumerate() {
-                let members: Vec<usize> = (0..nt).filter(|&i| groups[i] == g).collect();
-                for b in 0..nb {
-                    for u in 0..nu {
-                        let mut acc = 0.0;
-                        for &tr in &members {
-                            acc += nan0(t[[b, tr, u]]);
-                        }
-                        assert_eq!(c[[b, u]].to_bits(), (acc / members.len() as f64).to_bits());
-                    }
-                }
-            }
-            assert!(epoch_summaries(v, &path, k, 200..300, &groups).is_err());
-            assert!(epoch_summaries(v, &path, k, 40..90, &groups[1..]).is_err());
         }
-        // Fortran order reads the same counts as C order.
-        let mut fdata = vec![0u8; 24];
-        for u in 0..2 {
-            for t in 0..3 {
-                for b in 0..4 {
-                    fdata[u + 2 * (t + 3 * b)] = ((u * 3 + t) * 4 + b) as u8;
-                }
-            }
-        }
-        let c_order: Vec<u8> = (0..24).collect();
-        let (xc, cc) = reduce_epoch(&c_order, false, (2, 3, 4), 1..4, &[0, 0, 1], f64::from);
-        let (xf, cf) = reduce_epoch(&fdata, true, (2, 3, 4), 1..4, &[0, 0, 1], f64::from);
-        assert_eq!((xc.clone(), cc.clone()), (xf, cf));
-        // Unit 1, trial 2: bins 1..4 of ((1·3 + 2)·4 + b) = 21, 22, 23.
-        assert_eq!(xc[[2, 1]], 22.0);
-        assert_eq!(cc.len(), 1);
     }
 
     #[test]
@@ -838,28 +619,6 @@ mod tests {
         assert_eq!(c.values, f.values.slice(ndarray::s![50..100, .., ..]));
         assert_eq!(c.bin_centres_s, f.bin_centres_s[50..100]);
         assert!(session_recording_bins(&values[0], &path, 0, Some(200..300)).is_err());
-        // Fortran-ordered spks give the same tensor as C-ordered ones.
-        let a = NdArray {
-            shape: vec![2, 3, 4],
-            fortran_order: false,
-            data: NpyData::U8((0..24).collect()),
-        };
-        let mut fdata = vec![0u8; 24];
-        for u in 0..2 {
-            for t in 0..3 {
-                for b in 0..4 {
-                    fdata[u + 2 * (t + 3 * b)] = ((u * 3 + t) * 4 + b) as u8;
-                }
-            }
-        }
-        let fa = NdArray {
-            shape: vec![2, 3, 4],
-            fortran_order: true,
-            data: NpyData::U8(fdata.into()),
-        };
-        let x = spks_to_tensor(&a, (2, 3, 4), 1..4).unwrap();
-        assert_eq!(x, spks_to_tensor(&fa, (2, 3, 4), 1..4).unwrap());
-        assert_eq!(x[[0, 2, 1]], ((3 + 2) * 4 + 1) as f64); // bin 1, trial 2, unit 1
     }
 
     #[test]

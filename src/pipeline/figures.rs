@@ -1,73 +1,14 @@
-//! Figures of the Steinmetz pipeline, written to `DIR/figures/` after the tables (by `run` and
-//! `merge`; see `docs/figures.md`): the regional hierarchy, Shesha vs behaviour, and the
-//! odd/even split-half RDMs of example area-sessions.
-//!
-//! The tables hold everything the first two need. The example RDMs come from the run itself
-//! (`run` keeps every area-session's odd/even RDMs, a few kB each); `merge`, which only has
-//! the partial tables, recomputes them from the data for the chosen area-sessions with the
-//! pipeline's own `X`, condition codes and [`split_half`], and checks that the recomputed
-//! Shesha equals the table's, so the figure shows exactly what was analysed.
+//! Figures of a pipeline run: each written as PNG and SVG into `DIR/figures/`, with its
+//! caption; a figure that cannot be made is recorded (manifest, report) and never stops the run.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::config::SteinmetzConfig;
-use super::steinmetz::{
-    AreaSessionRow, SessionStatus, SplitHalfRdms, columns, condition_codes, contrast_labelled,
-};
-use super::summary::{CouplingRow, GROUND_TRUTHS, RegionalRow, metric_value};
 use crate::error::{Error, Result};
-use crate::io::steinmetz_npz;
-use crate::plot::{
-    CorrelationStats, FigureOptions, HierarchyPanel, MeanCi, RdmPanel, RegionGroup, ScatterPanel,
-    rdm_heatmaps, regional_hierarchy, scatter_grid,
-};
-use crate::rsa::rdm::Rdm;
-use crate::rsa::shesha::{SplitHalfOptions, split_half};
-
-/// Metrics of the regional hierarchy: (column, panel title, axis label, reference line).
-pub const HIERARCHY_METRICS: [(&str, &str, &str, Option<f64>); 4] = [
-    (
-        "shesha",
-        "Shesha (odd vs even trials)",
-        "split-half RDM Spearman ρ",
-        Some(0.0),
-    ),
-    (
-        "wuc",
-        "Whitened split-half (WUC)",
-        "whitened split-half RDM Spearman ρ",
-        Some(0.0),
-    ),
-    (
-        "rsa_cv",
-        "Cross-validated RSA",
-        "mean 5-fold train/test RDM Spearman ρ",
-        Some(0.0),
-    ),
-    (
-        "centroid_drift",
-        "Centroid stability (early vs late)",
-        "cosine similarity of mean unit-norm patterns",
-        None,
-    ),
-];
-
-/// Axis labels of the behavioural measures, in [`GROUND_TRUTHS`] order.
-const BEHAVIOR_LABELS: [&str; 4] = [
-    "mean accuracy (fraction correct)",
-    "accuracy change (late − early half)",
-    "tangling (mean Q)",
-    "trial norm–correctness Spearman ρ",
-];
-
-/// Example area-sessions need at least this many kept conditions (a readable RDM).
-pub const EXAMPLE_MIN_CONDITIONS: usize = 6;
 
 /// One figure written (PNG path relative to the output directory; an SVG sits beside it).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FigureFile {
     /// Path of the PNG relative to the output directory, e.g. `figures/regional_hierarchy.png`.
     pub file: PathBuf,
@@ -76,7 +17,7 @@ pub struct FigureFile {
 }
 
 /// A figure that could not be made, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FigureFailure {
     /// Figure name.
     pub figure: String,
@@ -84,9 +25,8 @@ pub struct FigureFailure {
     pub error: String,
 }
 
-/// The figures of a run: written files and failures (a failing figure does not stop the run;
-/// it is recorded here and in the manifest).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+/// The figures of a run: written files and failures.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FiguresReport {
     /// Written figures.
     pub files: Vec<FigureFile>,
@@ -94,419 +34,101 @@ pub struct FiguresReport {
     pub failures: Vec<FigureFailure>,
 }
 
-/// Where each global session index's data is: `(file, index within the file)`.
-pub type SessionSources = BTreeMap<usize, (PathBuf, usize)>;
-
-/// Odd/even split-half RDMs already computed by a run, by `(session, area)`.
-pub type SplitHalfCache = BTreeMap<(usize, String), SplitHalfRdms>;
-
-/// Session sources of a run's per-session statuses.
+/// Writes a run's figures into `DIR/figures/` and keeps the account of them.
 ///
 /// ```
-/// let s = neuropop::pipeline::figures::sources_from_statuses(&[]);
-/// assert!(s.is_empty());
+/// let dir = tempfile::tempdir().unwrap();
+/// let mut w = neuropop::pipeline::figures::FigureWriter::new(dir.path());
+/// w.emit("broken", "never drawn".into(), &|_p| Err(neuropop::Error::invalid("x", "y", "z")));
+/// let report = w.finish();
+/// assert!(report.files.is_empty());
+/// assert_eq!(report.failures[0].figure, "broken");
 /// ```
-pub fn sources_from_statuses(sessions: &[SessionStatus]) -> SessionSources {
-    sessions
-        .iter()
-        .filter_map(|s| Some((s.session?, (s.file.clone(), s.index_in_file?))))
-        .collect()
+#[derive(Debug)]
+pub struct FigureWriter {
+    dir: Option<PathBuf>,
+    report: FiguresReport,
 }
 
-/// Session sources listed in a run's `manifest.json` (`sessions[].{session, file,
-/// index_in_file}`); entries without them are ignored.
-///
-/// ```
-/// let m = serde_json::json!({"sessions": [{"session": 3, "file": "a.npz", "index_in_file": 1}]});
-/// let s = neuropop::pipeline::figures::sources_from_manifest(&m);
-/// assert_eq!(s[&3], ("a.npz".into(), 1));
-/// ```
-pub fn sources_from_manifest(manifest: &serde_json::Value) -> SessionSources {
-    let Some(sessions) = manifest["sessions"].as_array() else {
-        return SessionSources::new();
-    };
-    sessions
-        .iter()
-        .filter_map(|s| {
-            let session = usize::try_from(s["session"].as_u64()?).ok()?;
-            let file = PathBuf::from(s["file"].as_str()?);
-            let k = usize::try_from(s["index_in_file"].as_u64()?).ok()?;
-            Some((session, (file, k)))
-        })
-        .collect()
-}
-
-/// The hierarchy panels ([`HIERARCHY_METRICS`]): per region (config order, one colour each)
-/// the area-session values and the regional summary's mean and CI.
-///
-/// ```
-/// use neuropop::pipeline::{figures::hierarchy_panels, SteinmetzConfig};
-/// let panels = hierarchy_panels(&[], &[], &SteinmetzConfig::default());
-/// assert_eq!(panels.len(), 4);
-/// assert!(panels[0].groups.iter().all(|g| g.values.is_empty()));
-/// ```
-pub fn hierarchy_panels(
-    rows: &[AreaSessionRow],
-    regional: &[RegionalRow],
-    config: &SteinmetzConfig,
-) -> Vec<HierarchyPanel> {
-    let regions = config.region_order();
-    HIERARCHY_METRICS
-        .iter()
-        .map(|&(metric, title, axis, reference)| HierarchyPanel {
-            title: title.into(),
-            axis_label: axis.into(),
-            reference,
-            groups: regions
-                .iter()
-                .enumerate()
-                .map(|(i, region)| RegionGroup {
-                    name: region.clone(),
-                    colour_index: i,
-                    values: rows
-                        .iter()
-                        .filter(|r| &r.region_coarse == region)
-                        .map(|r| metric_value(r, metric))
-                        .collect(),
-                    summary: regional
-                        .iter()
-                        .find(|g| &g.region == region && g.metric == metric)
-                        .map(|g| MeanCi {
-                            n: g.n,
-                            mean: g.mean,
-                            ci_low: g.ci_low,
-                            ci_high: g.ci_high,
-                        }),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-/// Shesha (x) against each behavioural measure (y), coloured by region, with the coupling
-/// row's ρ, CI, p and n; returns the panels and the region names (colour order).
-///
-/// ```
-/// use neuropop::pipeline::{figures::behavior_panels, SteinmetzConfig};
-/// let (panels, regions) = behavior_panels(&[], &[], &SteinmetzConfig::default());
-/// assert_eq!(panels.len(), 4);
-/// assert!(panels[0].stats.is_none());
-/// assert_eq!(regions[0], "Visual");
-/// ```
-pub fn behavior_panels(
-    rows: &[AreaSessionRow],
-    coupling: &[CouplingRow],
-    config: &SteinmetzConfig,
-) -> (Vec<ScatterPanel>, Vec<String>) {
-    let regions = config.region_order();
-    let region_index = |r: &str| regions.iter().position(|g| g == r).unwrap_or(0);
-    let panels = GROUND_TRUTHS
-        .iter()
-        .zip(BEHAVIOR_LABELS)
-        .map(|(&gt, label)| {
-            let points = rows
-                .iter()
-                .map(|r| {
-                    (
-                        r.shesha,
-                        metric_value(r, gt),
-                        region_index(&r.region_coarse),
-                    )
-                })
-                .collect();
-            let mut p = ScatterPanel::new("Shesha (split-half ρ)", label, points);
-            p.stats = coupling
-                .iter()
-                .find(|c| c.ground_truth == gt && c.metric == "shesha")
-                .map(|c| CorrelationStats {
-                    rho: c.rho,
-                    ci_low: c.ci_low,
-                    ci_high: c.ci_high,
-                    p_value: c.p_value,
-                    n: c.n,
+impl FigureWriter {
+    /// A writer into `out/figures/` (created here; a failure to create it is recorded).
+    pub fn new(out: &Path) -> FigureWriter {
+        let dir = out.join("figures");
+        let mut report = FiguresReport::default();
+        let dir = match std::fs::create_dir_all(&dir) {
+            Ok(()) => Some(dir),
+            Err(e) => {
+                report.failures.push(FigureFailure {
+                    figure: "figures/".into(),
+                    error: Error::io(&dir, e).to_string(),
                 });
-            if p.stats.is_none() {
-                p.no_stats_reason = Some(format!(
-                    "no coupling row: < {} pairs",
-                    config.min_coupling_pairs
-                ));
+                None
             }
-            p
-        })
-        .collect();
-    (panels, regions)
-}
-
-/// Example area-sessions: those with ≥ `min_conditions` kept conditions and a finite Shesha,
-/// the highest, the median and the lowest Shesha (fewer if fewer qualify), in that order.
-///
-/// ```
-/// use neuropop::pipeline::figures::choose_examples;
-/// assert!(choose_examples(&[], 6).is_empty());
-/// ```
-pub fn choose_examples(rows: &[AreaSessionRow], min_conditions: usize) -> Vec<&AreaSessionRow> {
-    let mut ok: Vec<&AreaSessionRow> = rows
-        .iter()
-        .filter(|r| r.n_conditions >= min_conditions && r.shesha.is_finite())
-        .collect();
-    // Stable sort: ties keep session/area order, so the choice is deterministic.
-    ok.sort_by(|a, b| b.shesha.total_cmp(&a.shesha));
-    let mut idx = vec![0, ok.len() / 2, ok.len().saturating_sub(1)];
-    idx.dedup();
-    idx.into_iter().filter_map(|i| ok.get(i).copied()).collect()
-}
-
-/// The odd/even split-half RDMs of one area-session.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SplitHalfExample {
-    /// The area-session's table row.
-    pub row: AreaSessionRow,
-    /// Cosine RDM of the first-half (0-based even positions; the script's "odd") condition
-    /// means, labelled `L<contrast_left>/R<contrast_right>`.
-    pub odd: Rdm,
-    /// Cosine RDM of the second-half (0-based odd positions) condition means.
-    pub even: Rdm,
-}
-
-/// The split-half RDMs of `examples`: from `cache` where it has them, otherwise recomputed
-/// from the data (each file read once).
-///
-/// # Errors
-/// A session whose file is unknown or unreadable, an area missing from its session, or a
-/// recomputed Shesha that differs from the table's (the data changed since the run).
-pub fn split_half_examples(
-    examples: &[&AreaSessionRow],
-    sources: &SessionSources,
-    cache: &SplitHalfCache,
-    config: &SteinmetzConfig,
-) -> Result<Vec<SplitHalfExample>> {
-    let mut out: Vec<Option<SplitHalfExample>> = vec![None; examples.len()];
-    let mut by_file: BTreeMap<&Path, Vec<(usize, usize)>> = BTreeMap::new();
-    for (e, row) in examples.iter().enumerate() {
-        if let Some((odd, even)) = cache.get(&(row.session, row.area.clone())) {
-            out[e] = Some(SplitHalfExample {
-                row: (*row).clone(),
-                odd: odd.clone(),
-                even: even.clone(),
-            });
-            continue;
-        }
-        let (file, k) = sources.get(&row.session).ok_or_else(|| {
-            Error::missing(
-                "manifest sessions",
-                "session source",
-                row.session.to_string(),
-            )
-        })?;
-        by_file.entry(file.as_path()).or_default().push((e, *k));
+        };
+        FigureWriter { dir, report }
     }
-    for (file, wanted) in by_file {
-        let values = steinmetz_npz::session_values(file)?;
-        for (e, k) in wanted {
-            let row = examples[e];
-            let value = values.get(k).ok_or_else(|| {
-                Error::invalid(
-                    format!("{}: session index", file.display()),
-                    format!("< {}", values.len()),
-                    k.to_string(),
-                )
-            })?;
-            let rec = steinmetz_npz::session_recording_meta(value, file, k)?;
-            let idx: Vec<usize> = rec
-                .units
-                .regions
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| **r == row.area)
-                .map(|(u, _)| u)
-                .collect();
-            if idx.is_empty() {
-                return Err(Error::missing(
-                    format!("{} session {k}", file.display()),
-                    "brain_area",
-                    row.area.clone(),
-                ));
-            }
-            let (codes, pairs) = condition_codes(&rec)?;
-            let (means, _) = steinmetz_npz::epoch_summaries(
-                value,
-                file,
-                k,
-                config.epoch_start_bin..config.epoch_stop_bin,
-                &codes,
-            )?;
-            let x = columns(&means, &idx);
-            let r = split_half(x.view(), &codes, &SplitHalfOptions::default())?;
-            let same = (r.estimate - row.shesha).abs() < 1e-9
-                || (r.estimate.is_nan() && row.shesha.is_nan());
-            if !same {
-                return Err(Error::invalid(
-                    format!(
-                        "recomputed split-half Shesha of session {} area {}",
-                        row.session, row.area
-                    ),
-                    format!("{} as in area_sessions", row.shesha),
-                    r.estimate.to_string(),
-                ));
-            }
-            let Some(rdms) = r.rdms else {
-                return Err(Error::invalid(
-                    "split-half RDMs",
-                    "the odd/even split's RDMs",
-                    "none",
-                ));
-            };
-            let (odd, even) = contrast_labelled(rdms, &pairs)?;
-            out[e] = Some(SplitHalfExample {
-                row: row.clone(),
-                odd,
-                even,
-            });
-        }
-    }
-    Ok(out.into_iter().flatten().collect())
-}
 
-/// Writes the pipeline's figures (PNG and SVG) into `out/figures/`. Never fails the run: a
-/// figure that cannot be made is recorded in the returned report.
-pub fn write_figures(
-    out: &Path,
-    rows: &[AreaSessionRow],
-    regional: &[RegionalRow],
-    coupling: &[CouplingRow],
-    sources: &SessionSources,
-    cache: &SplitHalfCache,
-    config: &SteinmetzConfig,
-) -> FiguresReport {
-    let mut report = FiguresReport::default();
-    let dir = out.join("figures");
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        report.failures.push(FigureFailure {
-            figure: "figures/".into(),
-            error: Error::io(&dir, e).to_string(),
-        });
-        return report;
-    }
-    let opts = FigureOptions::default();
-    let emit = |report: &mut FiguresReport,
-                name: &str,
-                caption: String,
-                draw: &dyn Fn(&Path) -> Result<()>| {
+    /// Draws figure `name` twice, as `figures/NAME.png` and `figures/NAME.svg` (the drawing
+    /// function picks the backend from the extension), recording it or its failure.
+    pub fn emit(&mut self, name: &str, caption: String, draw: &dyn Fn(&Path) -> Result<()>) {
+        let Some(dir) = &self.dir else { return };
         let result = draw(&dir.join(format!("{name}.png")))
             .and_then(|()| draw(&dir.join(format!("{name}.svg"))));
         match result {
-            Ok(()) => report.files.push(FigureFile {
+            Ok(()) => self.report.files.push(FigureFile {
                 file: PathBuf::from("figures").join(format!("{name}.png")),
                 caption,
             }),
-            Err(e) => report.failures.push(FigureFailure {
-                figure: name.into(),
-                error: e.to_string(),
-            }),
+            Err(e) => self.fail(name, e.to_string()),
         }
-    };
+    }
 
-    let panels = hierarchy_panels(rows, regional, config);
-    emit(
-        &mut report,
-        "regional_hierarchy",
-        format!(
-            "Regional hierarchy of stability. Per coarse region: mean over area-sessions \
-             (large marker) with its 95 % percentile-bootstrap CI ({} draws; regions with \
-             ≥ {} values), individual area-sessions as jittered points; regions ordered by \
-             mean, n = number of area-sessions.",
-            config.n_bootstrap, config.min_region_values
-        ),
-        &|p| regional_hierarchy(&panels, p, &opts),
-    );
-
-    let (panels, regions) = behavior_panels(rows, coupling, config);
-    emit(
-        &mut report,
-        "shesha_vs_behavior",
-        "Shesha vs behaviour: each point is an area-session, coloured by coarse region. \
-         Titles: Spearman ρ with its pairs-bootstrap 95 % CI, p-value and number of pairs \
-         (behavior_coupling.csv)."
-            .into(),
-        &|p| scatter_grid(&panels, &regions, p, &opts),
-    );
-
-    let chosen = choose_examples(rows, EXAMPLE_MIN_CONDITIONS);
-    if chosen.is_empty() {
-        report.failures.push(FigureFailure {
-            figure: "split_half_rdms".into(),
-            error: format!(
-                "no area-session with a finite Shesha and ≥ {EXAMPLE_MIN_CONDITIONS} conditions"
-            ),
+    /// Records a figure that could not be made.
+    pub fn fail(&mut self, name: &str, error: String) {
+        self.report.failures.push(FigureFailure {
+            figure: name.into(),
+            error,
         });
     }
-    let rank = ["highest", "median", "lowest"];
-    match split_half_examples(&chosen, sources, cache, config) {
-        Err(e) => report.failures.push(FigureFailure {
-            figure: "split_half_rdms".into(),
-            error: e.to_string(),
-        }),
-        Ok(examples) => {
-            for (i, ex) in examples.iter().enumerate() {
-                let r = &ex.row;
-                let which = if examples.len() == 1 {
-                    "only"
-                } else if i + 1 == examples.len() {
-                    "lowest"
-                } else {
-                    rank[i]
-                };
-                let name = format!(
-                    "split_half_rdms_{}_session{}_{}",
-                    i + 1,
-                    r.session,
-                    sanitize(&r.area)
-                );
-                let title = format!(
-                    "session {} · {} ({}) · Shesha ρ = {}",
-                    r.session,
-                    r.area,
-                    r.region_coarse,
-                    crate::plot::fmt_num(r.shesha, 2)
-                );
-                let panels = [
-                    RdmPanel {
-                        title: "odd trials (1st, 3rd, …)".into(),
-                        rdm: ex.odd.clone(),
-                    },
-                    RdmPanel {
-                        title: "even trials (2nd, 4th, …)".into(),
-                        rdm: ex.even.clone(),
-                    },
-                ];
-                emit(
-                    &mut report,
-                    &name,
-                    format!(
-                        "Split-half RDMs of session {} {} ({}), the {which} Shesha among \
-                         area-sessions with ≥ {EXAMPLE_MIN_CONDITIONS} conditions: cosine \
-                         distances between the condition means (contrast pairs L/R) of the \
-                         odd and of the even trials; Shesha = Spearman ρ of the two = {} \
-                         ({} neurons, {} trials, {} conditions).",
-                        r.session,
-                        r.area,
-                        r.region_coarse,
-                        crate::plot::fmt_num(r.shesha, 3),
-                        r.n_neurons,
-                        r.n_trials,
-                        r.n_conditions
-                    ),
-                    &|p| rdm_heatmaps(&panels, Some(&title), "cosine distance", p, &opts),
-                );
-            }
-        }
+
+    /// The account of the figures.
+    pub fn finish(self) -> FiguresReport {
+        self.report
     }
-    report
 }
 
-/// A file-name-safe version of an area name.
-fn sanitize(s: &str) -> String {
+/// A file-name-safe version of a name (area, region): ASCII letters and digits kept, the
+/// rest `_`.
+///
+/// ```
+/// assert_eq!(neuropop::pipeline::figures::file_safe("CA1/2 (x)"), "CA1_2__x_");
+/// ```
+pub fn file_safe(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+/// The report sections of a run's figures: each written figure with its caption, then a list
+/// of those that failed.
+///
+/// # Errors
+/// An unreadable or non-PNG figure file.
+pub fn figure_sections(out: &Path, figures: &FiguresReport) -> Result<Vec<crate::report::Section>> {
+    use crate::report::{Section, figure_from_png};
+    let mut s = Vec::new();
+    for f in &figures.files {
+        s.push(figure_from_png(&out.join(&f.file), &f.caption)?);
+    }
+    if !figures.failures.is_empty() {
+        s.push(Section::Paragraph("Figures that could not be made:".into()));
+        s.push(Section::List(
+            figures
+                .failures
+                .iter()
+                .map(|f| format!("{}: {}", f.figure, f.error))
+                .collect(),
+        ));
+    }
+    Ok(s)
 }

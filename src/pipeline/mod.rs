@@ -1,14 +1,23 @@
-//! End-to-end pipelines: from input files to tables, with a manifest for reproducibility.
+//! Batch pipelines: from input files to tables, figures, a report section and a manifest.
 //!
+//! The framework is written once ([`study`]): a pipeline implements [`Study`] — how an input
+//! becomes sessions, what one session yields, how sessions combine into tables, its figures
+//! and report section — and [`study::run`] / [`study::merge`] do the rest: output-directory
+//! safety, threads, input SHA-256, per-session status, shards ([`Shard`], Slurm arrays),
+//! progress, stage timings, tables as CSV and Parquet ([`table`]), figures ([`figures`]) and
+//! `manifest.json` ([`manifest`]).
+//!
+//! Studies:
 //! * [`steinmetz`] — the published Steinmetz "Shesha" geometric-stability analysis
-//!   (`neuropop steinmetz`), configured by [`SteinmetzConfig`]; its figures are made by
-//!   [`figures`].
+//!   (`neuropop shesha steinmetz`).
 
-pub mod config;
 pub mod figures;
+pub mod manifest;
+pub mod shard;
 pub mod steinmetz;
-pub mod summary;
-pub mod tangling;
+pub mod study;
+pub mod table;
 
-pub use config::{SteinmetzConfig, default_toml};
-pub use steinmetz::{RunOptions, RunSummary, merge, run, shard_from_slurm};
+pub use shard::Shard;
+pub use steinmetz::SteinmetzConfig;
+pub use study::{RunOptions, RunSummary, Study, StudyConfig};

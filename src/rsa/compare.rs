@@ -23,9 +23,7 @@ use crate::stats::correlation::{kendall_tau_a, kendall_tau_b};
 use crate::stats::rank::rankdata;
 
 /// How to compare two RDMs.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CompareMethod {
     /// Cosine similarity of the dissimilarity vectors.
@@ -36,11 +34,9 @@ pub enum CompareMethod {
     #[default]
     Spearman,
     /// Kendall τ-a (recommended for models with tied predictions, Nili et al. 2014).
-    #[value(name = "tau-a")]
     #[serde(rename = "tau-a")]
     KendallTauA,
     /// Kendall τ-b.
-    #[value(name = "tau-b")]
     #[serde(rename = "tau-b")]
     KendallTauB,
 }

@@ -26,15 +26,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// A distance metric between condition patterns (rows).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     /// Euclidean distance ‖u − v‖.
     Euclidean,
     /// Squared Euclidean distance ‖u − v‖².
-    #[value(name = "sqeuclidean")]
     SqEuclidean,
     /// Correlation distance 1 − r(u, v).
     Correlation,

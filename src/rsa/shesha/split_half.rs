@@ -79,6 +79,9 @@ impl Default for SplitHalfOptions {
 }
 
 impl SplitHalfOptions {
+    /// Number of random splits when a caller asks for random splits without a number.
+    pub const DEFAULT_RANDOM_SPLITS: usize = 100;
+
     /// Random splits, `n_splits` repetitions.
     ///
     /// ```

@@ -1,9 +1,7 @@
 //! Regional summary and behaviour coupling over area-session rows.
 
-use serde::Serialize;
-
 use super::config::SteinmetzConfig;
-use super::steinmetz::AreaSessionRow;
+use super::rows::{AreaSessionRow, CouplingRow, RegionalRow};
 use crate::error::Result;
 use crate::stats::bootstrap::{BootstrapOptions, bootstrap, spearman_bootstrap};
 use crate::stats::correlation::spearman;
@@ -26,48 +24,6 @@ pub const GROUND_TRUTHS: [&str; 4] = [
 ];
 /// Metrics coupled to behaviour, in output order.
 pub const COUPLING_METRICS: [&str; 3] = ["shesha", "wuc", "centroid_drift"];
-
-/// One row of `regional_summary.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RegionalRow {
-    /// Coarse region.
-    pub region: String,
-    /// Metric name.
-    pub metric: String,
-    /// Number of finite values.
-    pub n: usize,
-    /// Mean of the finite values.
-    pub mean: f64,
-    /// 2.5th percentile of the bootstrap means.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub ci_low: f64,
-    /// 97.5th percentile of the bootstrap means.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub ci_high: f64,
-}
-
-/// One row of `behavior_coupling.csv`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CouplingRow {
-    /// Behavioural ground truth.
-    pub ground_truth: String,
-    /// Metric.
-    pub metric: String,
-    /// Spearman rho.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub rho: f64,
-    /// Bootstrap 2.5th percentile (NaN with < `min_finite_bootstraps` finite draws).
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub ci_low: f64,
-    /// Bootstrap 97.5th percentile.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub ci_high: f64,
-    /// Two-sided p-value as `scipy.stats.spearmanr`.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub p_value: f64,
-    /// Number of area-sessions with both values finite.
-    pub n: usize,
-}
 
 /// The named metric of a row (NaN for unknown names).
 pub fn metric_value(row: &AreaSessionRow, name: &str) -> f64 {

@@ -1,8 +1,9 @@
-//! Configuration of the Steinmetz replication pipeline (TOML, `neuropop config print steinmetz`).
+//! Configuration of the Steinmetz replication (TOML, `neuropop config print steinmetz`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::pipeline::study::StudyConfig;
 
 /// A coarse region and the Allen acronyms it groups.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -13,7 +14,7 @@ pub struct RegionGroup {
     pub areas: Vec<String>,
 }
 
-/// Settings of [`crate::pipeline::steinmetz::run`]. `Default` is the published analysis.
+/// Settings of the Steinmetz replication. `Default` is the published analysis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SteinmetzConfig {
@@ -120,29 +121,23 @@ impl SteinmetzConfig {
     /// let c = neuropop::pipeline::SteinmetzConfig::from_toml_str("min_trials = 50\n").unwrap();
     /// assert_eq!(c.min_trials, 50);
     /// assert_eq!(c.min_neurons, 10);
+    /// assert!(neuropop::pipeline::SteinmetzConfig::from_toml_str("min_trails = 50\n").is_err());
     /// ```
     pub fn from_toml_str(text: &str) -> Result<Self> {
-        let c: SteinmetzConfig =
-            toml::from_str(text).map_err(|e| Error::config("steinmetz TOML", e.to_string()))?;
-        c.check()?;
-        Ok(c)
+        crate::pipeline::study::config_from_toml(text, "steinmetz TOML")
+    }
+}
+
+impl StudyConfig for SteinmetzConfig {
+    fn seed(&self) -> u64 {
+        self.seed
     }
 
-    /// Reads a TOML file.
-    ///
-    /// # Errors
-    /// [`Error::Io`] or as [`SteinmetzConfig::from_toml_str`].
-    pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::from_toml_str(&text)
-            .map_err(|e| Error::config(path.display().to_string(), e.to_string()))
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
     }
 
-    /// Checks the values are usable.
-    ///
-    /// # Errors
-    /// [`Error::Config`] naming the bad setting.
-    pub fn check(&self) -> Result<()> {
+    fn check(&self) -> Result<()> {
         if self.epoch_stop_bin <= self.epoch_start_bin + 1 {
             return Err(Error::config(
                 "epoch_stop_bin",
@@ -166,19 +161,4 @@ impl SteinmetzConfig {
         }
         Ok(())
     }
-}
-
-/// The default configuration as TOML (for `neuropop config print steinmetz`).
-///
-/// ```
-/// let t = neuropop::pipeline::config::default_toml();
-/// let c = neuropop::pipeline::SteinmetzConfig::from_toml_str(&t).unwrap();
-/// assert_eq!(c, neuropop::pipeline::SteinmetzConfig::default());
-/// ```
-pub fn default_toml() -> String {
-    let body = toml::to_string_pretty(&SteinmetzConfig::default())
-        .unwrap_or_else(|e| format!("# could not serialise the default config: {e}\n"));
-    format!(
-        "# neuropop Steinmetz pipeline configuration (defaults = the published analysis)\n\n{body}"
-    )
 }

@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2};
 /// // Two conditions tracing the same line in opposite directions are tangled.
 /// let a = array![[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]];
 /// let b = array![[2.0, 0.1], [1.0, 0.1], [0.0, 0.1]];
-/// let q = neuropop::pipeline::tangling::tangling(&[a, b]);
+/// let q = neuropop::temporal::tangling::tangling(&[a, b]);
 /// assert!(q > 1.0);
 /// ```
 pub fn tangling(trajectories: &[Array2<f64>]) -> f64 {
