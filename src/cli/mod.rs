@@ -42,8 +42,20 @@ pub fn main() -> i32 {
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let s = serde_json::to_string(value)
         .map_err(|e| Error::invalid("JSON output", "serialisable values", e.to_string()))?;
-    println!("{s}");
-    Ok(())
+    print_line(&s)
+}
+
+/// Writes one line on stdout; a closed pipe (`neuropop … | head`) ends quietly instead of
+/// panicking as `println!` would.
+fn print_line(s: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{s}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io(Path::new("<stdout>"), e))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A result with the seconds its computation took (reading inputs excluded), as
@@ -216,7 +228,7 @@ fn run(cli: Cli) -> Result<()> {
                     "split-half stability: {} ({} conditions, {} valid splits)",
                     r.estimate,
                     r.conditions.len(),
-                    r.n_valid_splits
+                    r.n_valid_splits.unwrap_or(0)
                 );
                 for w in &r.meta.warnings {
                     println!("warning: {w}");

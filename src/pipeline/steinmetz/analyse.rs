@@ -122,6 +122,7 @@ fn area_row(
             seed: derive_seed(config.seed, &format!("steinmetz/drift/{session}/{area}")),
         },
     )?;
+    let (null_mean_drift, null_std_drift, z_score_drift) = drift.published_summary();
     let tert = tertile_stability(xv)?;
 
     // Tangling: conditions with >= 2 trials, trial-mean time courses over the epoch.
@@ -170,9 +171,9 @@ fn area_row(
         rsa_cv: fin(cv.estimate),
         shesha_temporal: fin(temporal.estimate),
         centroid_drift: drift.similarity,
-        null_mean_drift: drift.null_mean,
-        null_std_drift: drift.null_std,
-        z_score_drift: drift.z_score,
+        null_mean_drift,
+        null_std_drift,
+        z_score_drift,
         stability_early_mid: tert.early_mid,
         stability_mid_late: tert.mid_late,
         tangling: tangle,

@@ -24,6 +24,7 @@ mod result;
 mod sample_split;
 mod similarity;
 mod split_half;
+mod split_options;
 mod temporal;
 
 pub use cross_validated::{
@@ -34,10 +35,8 @@ pub use replicate::{ReplicateOptions, anchor_profile_stability, replicate_stabil
 pub use result::{Bootstrap, CorrelationMethod, NanPolicy, StabilityResult};
 pub use sample_split::{SAMPLE_SPLIT_WARNING, SampleSplitOptions, sample_split};
 pub use similarity::{ConstantRdm, SimilarityOptions, rdm_drift, rdm_similarity};
-pub use split_half::{
-    Split, SplitHalfOptions, SplitHalfResult, WhitenedSplitHalfOptions, split_half,
-    whitened_split_half,
-};
+pub use split_half::{WhitenedSplitHalfOptions, split_half, whitened_split_half};
+pub use split_options::{Split, SplitHalfOptions};
 pub use temporal::{
     CentroidDriftOptions, CentroidDriftResult, TemporalStabilityOptions, TemporalStabilityResult,
     TertileStabilityResult, centroid_drift, centroid_similarity, temporal_stability,

@@ -36,7 +36,7 @@ use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 use super::conditions::{guarded_spearman, small_rdm_into};
-use super::split_half::SplitHalfOptions;
+use super::split_options::SplitHalfOptions;
 use crate::mem::CacheAligned;
 use crate::rsa::rdm::Metric;
 use crate::stats::gram::{gram_of_rows_into, products_of_rows_into};

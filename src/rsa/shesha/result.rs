@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::result::Meta;
+use crate::rsa::rdm::Rdm;
 use crate::stats::bootstrap::{percentile_interval, resample_indices, sample_std};
 use crate::stats::correlation::pearson_r;
 use crate::stats::rank::{SpearmanScratch, spearman_rho};
@@ -94,8 +95,10 @@ impl Bootstrap {
     }
 }
 
-/// The result of a shesha-geometry estimator (its `StabilityResult`): the full-data estimate,
-/// per-split (or per-anchor) scores, Monte Carlo and data uncertainty, and meta.
+/// The result of every Shesha estimator — the split-half family ([`super::split_half`],
+/// [`super::whitened_split_half`]) and the shesha-geometry estimators (its `StabilityResult`):
+/// the estimate, the per-split (or per-anchor) scores it came from, Monte Carlo and data
+/// (bootstrap) uncertainty, the conditions and RDMs of a split-half, and meta.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StabilityResult {
     /// Point estimate on the full (possibly subsampled) data; NaN when undefined.
@@ -126,6 +129,15 @@ pub struct StabilityResult {
     pub bootstrap_draws: Vec<f64>,
     /// Whether the Monte Carlo target was reached (only with `target_mc_se`).
     pub converged: Option<bool>,
+    /// 2r/(1 + r) of the estimate (split-half with `spearman_brown`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spearman_brown: Option<f64>,
+    /// Condition codes used, in RDM row order (split-half family; empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<usize>,
+    /// The two RDMs of an odd/even split (split-half family).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rdms: Option<(Rdm, Rdm)>,
     /// Counts, dropped items and warnings.
     pub meta: Meta,
 }
@@ -144,6 +156,9 @@ impl StabilityResult {
             ci_level: None,
             bootstrap_draws: Vec::new(),
             converged: None,
+            spearman_brown: None,
+            conditions: Vec::new(),
+            rdms: None,
             meta,
         }
     }

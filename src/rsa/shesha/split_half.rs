@@ -26,116 +26,14 @@ use serde::{Deserialize, Serialize};
 
 use super::conditions::{group_means, guarded_spearman, small_rdm, trials_by_condition};
 use super::random_split::random_split_scores;
+use super::result::StabilityResult;
+use super::split_options::{Split, SplitHalfOptions};
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, Rdm};
 use crate::stats::bootstrap::sample_std;
 use crate::stats::covariance::inverse_sqrt_psd;
 use crate::stats::rank::SpearmanScratch;
-
-/// How trials are split into halves.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Split {
-    /// Even vs odd positions in the global trial order (the published analysis).
-    OddEven,
-    /// Random within-condition halves, repeated `n_splits` times.
-    Random {
-        /// Number of random splits.
-        n_splits: usize,
-    },
-}
-
-/// Options of [`split_half`]. Defaults: odd/even split (the published Steinmetz analysis),
-/// cosine RDMs, seed 320, no Spearman–Brown correction, ≥ 3 conditions, std tolerance 1e-10.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SplitHalfOptions {
-    /// How to split.
-    pub split: Split,
-    /// RDM metric.
-    pub metric: Metric,
-    /// Seed of the random splits.
-    pub seed: u64,
-    /// Also report the Spearman–Brown corrected value 2r/(1 + r).
-    pub spearman_brown: bool,
-    /// Fewer kept conditions make the estimate undefined.
-    pub min_conditions: usize,
-    /// An RDM with population std below this is constant.
-    pub constant_std: f64,
-}
-
-impl Default for SplitHalfOptions {
-    fn default() -> Self {
-        SplitHalfOptions {
-            split: Split::OddEven,
-            metric: Metric::Cosine,
-            seed: 320,
-            spearman_brown: false,
-            min_conditions: 3,
-            constant_std: 1e-10,
-        }
-    }
-}
-
-impl SplitHalfOptions {
-    /// Number of random splits when a caller asks for random splits without a number.
-    pub const DEFAULT_RANDOM_SPLITS: usize = 100;
-
-    /// Random splits, `n_splits` repetitions.
-    ///
-    /// ```
-    /// let o = neuropop::rsa::shesha::SplitHalfOptions::default().with_random_splits(100);
-    /// assert_eq!(o.split, neuropop::rsa::shesha::Split::Random { n_splits: 100 });
-    /// ```
-    pub fn with_random_splits(mut self, n_splits: usize) -> Self {
-        self.split = Split::Random { n_splits };
-        self
-    }
-    /// Sets the metric.
-    ///
-    /// ```
-    /// use neuropop::rsa::{shesha::SplitHalfOptions, Metric};
-    /// assert_eq!(SplitHalfOptions::default().with_metric(Metric::Correlation).metric, Metric::Correlation);
-    /// ```
-    pub fn with_metric(mut self, metric: Metric) -> Self {
-        self.metric = metric;
-        self
-    }
-    /// Sets the seed.
-    ///
-    /// ```
-    /// assert_eq!(neuropop::rsa::shesha::SplitHalfOptions::default().with_seed(1).seed, 1);
-    /// ```
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-}
-
-/// Result of [`split_half`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SplitHalfResult {
-    /// Spearman correlation of the two halves' RDMs (mean over random splits); NaN if undefined.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub estimate: f64,
-    /// Score of every split in order (one for odd/even), NaN where undefined.
-    #[serde(serialize_with = "crate::result::nan_as_null_vec")]
-    pub split_scores: Vec<f64>,
-    /// Splits with a finite score.
-    pub n_valid_splits: usize,
-    /// Monte Carlo SE over random splits (sd / √n_valid); 0 for odd/even, NaN with < 2 valid.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub monte_carlo_se: f64,
-    /// 2r/(1 + r) of the estimate, when requested.
-    pub spearman_brown: Option<f64>,
-    /// Condition codes used (RDM row order).
-    pub conditions: Vec<usize>,
-    /// The two RDMs of the odd/even split (`None` for random splits).
-    pub rdms: Option<(Rdm, Rdm)>,
-    /// Conditions requested/used, dropped with reasons, warnings.
-    pub meta: Meta,
-}
 
 /// Selects conditions: returns kept codes and records dropped ones. `extra(c)` may reject a
 /// condition with ≥ 2 trials (returning the reason).
@@ -221,7 +119,7 @@ pub fn split_half(
     x: ArrayView2<f64>,
     conditions: &[usize],
     opts: &SplitHalfOptions,
-) -> Result<SplitHalfResult> {
+) -> Result<StabilityResult> {
     let by = trials_by_condition(x, conditions, "split_half")?;
     let mut meta = Meta::default();
     let keep = match opts.split {
@@ -233,16 +131,10 @@ pub fn split_half(
             select_conditions(&by, &mut meta, |_| None)
         }
     };
-    let mut result = SplitHalfResult {
-        estimate: f64::NAN,
-        split_scores: Vec::new(),
-        n_valid_splits: 0,
-        monte_carlo_se: f64::NAN,
-        spearman_brown: None,
-        conditions: keep.clone(),
-        rdms: None,
-        meta,
-    };
+    let mut result = StabilityResult::deterministic(f64::NAN, meta);
+    result.monte_carlo_se = f64::NAN;
+    result.n_valid_splits = Some(0);
+    result.conditions = keep.clone();
     if keep.len() < opts.min_conditions.max(2) {
         result.meta.warn(format!(
             "{} usable conditions (< {}): split-half undefined",
@@ -260,7 +152,7 @@ pub fn split_half(
             match score {
                 Ok(r) => {
                     result.estimate = r;
-                    result.n_valid_splits = 1;
+                    result.n_valid_splits = Some(1);
                 }
                 Err(why) => result.meta.warn(why.reason(opts.constant_std)),
             }
@@ -278,12 +170,13 @@ pub fn split_half(
                     scores.len()
                 ));
             }
-            result.n_valid_splits = finite.len();
+            result.n_valid_splits = Some(finite.len());
             if !finite.is_empty() {
                 result.estimate = finite.iter().sum::<f64>() / finite.len() as f64;
             }
+            result.partition_sd = sample_std(&finite);
             result.monte_carlo_se = if finite.len() >= 2 {
-                sample_std(&finite) / (finite.len() as f64).sqrt()
+                result.partition_sd / (finite.len() as f64).sqrt()
             } else {
                 f64::NAN
             };
@@ -445,20 +338,13 @@ pub fn whitened_split_half(
     x: ArrayView2<f64>,
     conditions: &[usize],
     opts: &WhitenedSplitHalfOptions,
-) -> Result<SplitHalfResult> {
+) -> Result<StabilityResult> {
     let by = trials_by_condition(x, conditions, "whitened_split_half")?;
     let mut meta = Meta::default();
     let keep = select_conditions(&by, &mut meta, odd_even_extra);
-    let mut result = SplitHalfResult {
-        estimate: f64::NAN,
-        split_scores: Vec::new(),
-        n_valid_splits: 0,
-        monte_carlo_se: 0.0,
-        spearman_brown: None,
-        conditions: keep.clone(),
-        rdms: None,
-        meta,
-    };
+    let mut result = StabilityResult::deterministic(f64::NAN, meta);
+    result.n_valid_splits = Some(0);
+    result.conditions = keep.clone();
     if keep.len() < opts.min_conditions.max(3) {
         result.meta.warn(format!(
             "{} usable conditions (< {}): whitened split-half undefined",
@@ -480,7 +366,7 @@ pub fn whitened_split_half(
     match guarded_spearman(&ra, &rb, opts.constant_std, &mut SpearmanScratch::default()) {
         Ok(r) => {
             result.estimate = r;
-            result.n_valid_splits = 1;
+            result.n_valid_splits = Some(1);
         }
         Err(why) => result.meta.warn(why.reason(opts.constant_std)),
     }

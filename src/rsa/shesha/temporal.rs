@@ -17,7 +17,9 @@ use super::conditions::{group_means, guarded_spearman, small_rdm, trials_by_cond
 use crate::error::{Error, Result};
 use crate::result::Meta;
 use crate::rsa::rdm::{Metric, Rdm, check_finite};
-use crate::stats::permutation::{Alternative, permutation_indices, summarise_null};
+use crate::stats::permutation::{
+    Alternative, PermutationResult, permutation_indices, summarise_null,
+};
 use crate::stats::rank::SpearmanScratch;
 use crate::stats::rng;
 
@@ -226,26 +228,40 @@ pub struct CentroidDriftResult {
     /// cs(early, late) — the published `centroid_drift` (a similarity); NaN if undefined.
     #[serde(serialize_with = "crate::result::nan_as_null")]
     pub similarity: f64,
-    /// Null similarities with trials shuffled between the halves, in permutation order.
-    #[serde(serialize_with = "crate::result::nan_as_null_vec")]
-    pub null: Vec<f64>,
-    /// Mean of the null (NaN if any null value is NaN, as the script).
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub null_mean: f64,
-    /// Population std (ddof 0) of the null.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub null_std: f64,
-    /// (similarity − null_mean) / (null_std + 1e-10), the script's z-score.
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub z_score: f64,
-    /// One-sided permutation p-value that the halves are *less* similar than under
-    /// exchangeability, (k + 1)/(m + 1) (not in the published table).
-    #[serde(serialize_with = "crate::result::nan_as_null")]
-    pub p_value: f64,
+    /// The permutation null (trials shuffled between the halves, in permutation order) with
+    /// the crate's one rule for its summaries: mean and population std of the finite null
+    /// values, z = (similarity − mean) / std (NaN when std is 0), and the one-sided p-value
+    /// (k + 1)/(m + 1) that the halves are *less* similar than under exchangeability.
+    pub permutation: PermutationResult,
     /// Split point ⌊n/2⌋.
     pub mid: usize,
     /// Trials used, warnings.
     pub meta: Meta,
+}
+
+impl CentroidDriftResult {
+    /// The published table's `null_mean_drift`, `null_std_drift` and `z_score_drift`: the
+    /// reference script's rule, NaN when any null value is NaN and
+    /// z = (similarity − mean) / (std + 1e-10). Equal to [`Self::permutation`]'s mean and std
+    /// whenever the null is all finite; the z-score differs from its by the 1e-10.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use neuropop::rsa::shesha::{centroid_drift, CentroidDriftOptions};
+    /// let x = Array2::from_shape_fn((40, 3), |(t, j)| ((t * 7 + j * 3) % 5) as f64 + 1.0);
+    /// let r = centroid_drift(x.view(), &CentroidDriftOptions { n_permutations: 50, seed: 2 }).unwrap();
+    /// let (mean, std, _z) = r.published_summary();
+    /// assert_eq!((mean, std), (r.permutation.null_mean, r.permutation.null_std));
+    /// ```
+    pub fn published_summary(&self) -> (f64, f64, f64) {
+        let p = &self.permutation;
+        let (mean, std) = if p.null.iter().any(|v| v.is_nan()) {
+            (f64::NAN, f64::NAN)
+        } else {
+            (p.null_mean, p.null_std)
+        };
+        (mean, std, (self.similarity - mean) / (std + 1e-10))
+    }
 }
 
 /// Centroid drift between the early `[0, ⌊n/2⌋)` and late trials of `x` (trials × features,
@@ -267,9 +283,9 @@ pub struct CentroidDriftResult {
 /// // The population direction rotates over the session: lower similarity than the null.
 /// let x = Array2::from_shape_fn((60, 2), |(t, j)| if j == 0 { 60.0 - t as f64 } else { t as f64 });
 /// let r = centroid_drift(x.view(), &CentroidDriftOptions { n_permutations: 200, seed: 1 }).unwrap();
-/// assert!(r.similarity < r.null_mean);
-/// assert!(r.z_score < -3.0);
-/// assert_eq!(r.null.len(), 200);
+/// assert!(r.similarity < r.permutation.null_mean);
+/// assert!(r.permutation.z_score < -3.0);
+/// assert_eq!(r.permutation.null.len(), 200);
 /// ```
 pub fn centroid_drift(
     x: ArrayView2<f64>,
@@ -337,24 +353,15 @@ pub fn centroid_drift(
     if similarity.is_nan() {
         meta.warn("centroid similarity undefined (a centroid has ~zero norm or a half is empty)");
     }
-    // The script's summaries: NaN anywhere in the null makes mean and std NaN.
-    let any_nan = null.iter().any(|v| v.is_nan());
-    let summary = summarise_null(similarity, null, Alternative::Less);
-    let (null_mean, null_std) = if any_nan {
-        meta.warn("some permutation similarities are undefined: null mean and std are NaN (as the published script)");
-        (f64::NAN, f64::NAN)
-    } else {
-        (summary.null_mean, summary.null_std)
-    };
-    meta.warnings.extend(summary.meta.warnings);
-    let z_score = (similarity - null_mean) / (null_std + 1e-10);
+    let permutation = summarise_null(similarity, null, Alternative::Less);
+    if permutation.null.iter().any(|v| v.is_nan()) {
+        meta.warn("some permutation similarities are undefined (a half's centroid has ~zero norm)");
+    }
+    meta.warnings
+        .extend(permutation.meta.warnings.iter().cloned());
     Ok(CentroidDriftResult {
         similarity,
-        null: summary.null,
-        null_mean,
-        null_std,
-        z_score,
-        p_value: summary.p_value,
+        permutation,
         mid,
         meta,
     })
