@@ -98,6 +98,20 @@ pub enum Error {
         message: String,
     },
 
+    /// A session without sorted units was given to a command that analyses units (an NWB file
+    /// holding only LFP, imaging or behaviour).
+    #[error(
+        "{file}: session '{session}' has no sorted units (no spike-sorted units table), so there is no neural population to analyse; the file holds {holds}"
+    )]
+    NoUnits {
+        /// The file (or the session id when the recording has no source file).
+        file: String,
+        /// Session id.
+        session: String,
+        /// What the file holds instead, in words.
+        holds: String,
+    },
+
     /// A configuration file or option is invalid.
     #[error("config {context}: {message}")]
     Config {

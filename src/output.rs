@@ -1,10 +1,15 @@
-//! Output safety shared by every batch command: refuse to overwrite a non-empty directory
-//! unless asked, and write each file through a temporary name and a rename so a crash never
-//! leaves a half-written table behind.
+//! Output safety shared by every command that writes files: refuse to overwrite a non-empty
+//! directory unless asked, and write each file through a temporary name and a rename so a crash
+//! never leaves a half-written table behind.
+//!
+//! [`temp_file_in`] is the one place in the crate that creates output files (tables, figures,
+//! reports, npy/npz arrays, maze HDF5 sessions): every writer goes through it, directly or via
+//! [`OutputFile`] / [`write_atomic`], so every output is created with mode 0666 minus the
+//! umask, like files written by numpy, h5py or a shell.
 
 use crate::{Error, Result};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Creates `dir` if needed; refuses an existing non-empty `dir` unless `force`.
 ///
@@ -49,17 +54,83 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<()> {
 /// assert_eq!(std::fs::read(dir.path().join("a.txt")).unwrap(), b"hello");
 /// ```
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
-    let mut tmp = temp_file_in(dir, name, "")?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    let target = dir.join(name);
-    tmp.persist(&target)
-        .map_err(|e| Error::io(&target, e.error))?;
-    Ok(())
+    let mut out = OutputFile::create(&dir.join(name))?;
+    let target = out.target().to_path_buf();
+    out.file()
+        .write_all(bytes)
+        .map_err(|e| Error::io(&target, e))?;
+    out.commit()
 }
 
-/// A temporary file `dir/.{name}.XXXX{suffix}` to be renamed onto `dir/name` once complete.
-/// Created with mode 0666 minus the umask, like any other output file (tempfile's default of
-/// 0600 would leave tables unreadable to the rest of a lab).
+/// An output file being written: a temporary file beside its target (created by
+/// [`temp_file_in`], so with mode 0666 minus the umask) that [`OutputFile::commit`] renames onto
+/// the target. Dropped without a commit, the temporary file is removed and the target is left as
+/// it was.
+///
+/// Writers that stream bytes use [`OutputFile::file`]; libraries that open files by name (HDF5)
+/// write to [`OutputFile::temp_path`], which keeps the mode of the file created here.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = tempfile::tempdir().unwrap();
+/// let target = dir.path().join("table.csv");
+/// let mut out = neuropop::output::OutputFile::create(&target).unwrap();
+/// out.file().write_all(b"a,b\n1,2\n").unwrap();
+/// assert!(!target.exists()); // nothing under the target name until the commit
+/// out.commit().unwrap();
+/// assert_eq!(std::fs::read_to_string(&target).unwrap(), "a,b\n1,2\n");
+/// ```
+pub struct OutputFile {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+}
+
+impl OutputFile {
+    /// Starts writing `path`: creates the temporary file beside it.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the directory when the temporary file cannot be created.
+    pub fn create(path: &Path) -> Result<OutputFile> {
+        let (dir, name) = dir_and_name(path, "output");
+        let tmp = temp_file_in(dir, name, ".tmp")?;
+        Ok(OutputFile {
+            tmp,
+            target: path.to_path_buf(),
+        })
+    }
+
+    /// The file to write to.
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.tmp.as_file_mut()
+    }
+
+    /// The temporary file's path, for libraries that open files by name.
+    pub fn temp_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// The path the file will have after [`OutputFile::commit`].
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Renames the temporary file onto the target (replacing an existing file).
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the target.
+    pub fn commit(self) -> Result<()> {
+        let target = self.target;
+        self.tmp
+            .persist(&target)
+            .map_err(|e| Error::io(&target, e.error))?;
+        Ok(())
+    }
+}
+
+/// A temporary file `dir/.{name}.XXXX{suffix}` to be renamed onto `dir/name` once complete —
+/// the one function of the crate that creates output files. Created with mode 0666 minus the
+/// umask, like any other program's output (tempfile's default of 0600 would leave tables and
+/// data files unreadable to the rest of a lab).
 ///
 /// # Errors
 /// [`Error::Io`] naming `dir`.

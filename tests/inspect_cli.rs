@@ -96,7 +96,11 @@ fn steinmetz_npz() {
             .contains(&"feedback_type".into())
     );
     // The same through the loader: the summary path agrees with a full read.
-    let full = neuropop::io::open(&p).unwrap();
+    let (full, meta) = neuropop::io::open(&p).unwrap();
+    assert_eq!(
+        meta.n_used,
+        full.iter().map(|r| r.units.len()).sum::<usize>()
+    );
     assert_eq!(v["sessions"].as_array().unwrap().len(), full.len());
     let o = neuropop::io::SessionOverview::of(&full[0]);
     assert_eq!(serde_json::to_value(&o).unwrap(), *s);
@@ -141,7 +145,7 @@ fn bad_input_exits_non_zero_with_one_message() {
         ("alf/expected.json", "unknown format"),
         ("nwb/bad_index.nwb", "points past /units/spike_times"),
         ("nwb/nan_spike.nwb", "NaN"),
-        ("nwb/not_nwb.h5", "missing group '/units'"),
+        ("nwb/not_nwb.h5", "missing dataset '/identifier'"),
         ("does/not/exist.nwb", "exist.nwb"),
     ];
     for (rel, needle) in cases {
@@ -190,4 +194,53 @@ fn cli_array_inputs_may_be_npz_members() {
         !o.status.success() && err.contains("FILE.npz:MEMBER"),
         "{err}"
     );
+}
+
+#[test]
+fn nwb_without_units_reports_zero_units_and_what_the_file_holds() {
+    let cases = [
+        (
+            "nwb/timeseries_only.nwb",
+            3,
+            "/acquisition/running_speed  TimeSeries  data 100",
+        ),
+        (
+            "nwb/lfp_only.nwb",
+            0,
+            "/processing/ecephys/LFP/ElectricalSeries  ElectricalSeries  data 200 × 4",
+        ),
+        (
+            "nwb/extension_ns.nwb",
+            2,
+            "/acquisition/tether  TetherSeries [ndx-neuropop-test]  data 20",
+        ),
+    ];
+    for (rel, trials, line) in cases {
+        let p = fixture(rel);
+        let (ok, out, err) = inspect(&[p.to_str().unwrap(), "--json"]);
+        assert!(ok, "{rel}: {err}");
+        // The JSON contract is unchanged: same keys, 0 units, no regions.
+        let v = schema(&out);
+        assert_eq!(v["format"], "nwb", "{rel}");
+        let s = &v["sessions"][0];
+        assert_eq!(s["n_units"], 0, "{rel}");
+        assert_eq!(s["regions"], serde_json::json!({}), "{rel}");
+        assert_eq!(s["n_trials"], trials, "{rel}");
+        // The text says there are no units and lists what the file holds.
+        let (ok, text, _) = inspect(&[p.to_str().unwrap()]);
+        assert!(ok, "{rel}");
+        assert!(text.contains(": 0 units, "), "{rel}: {text}");
+        assert!(text.contains("no sorted units"), "{rel}: {text}");
+        assert!(text.contains("the file also holds:"), "{rel}: {text}");
+        assert!(text.contains(line), "{rel}: {text}");
+    }
+    let p = fixture("nwb/timeseries_only.nwb");
+    let (_, text, _) = inspect(&[p.to_str().unwrap()]);
+    for line in [
+        "/processing/behavior/BehavioralTimeSeries/pupil_area  TimeSeries  data 50",
+        "/intervals/epochs  TimeIntervals  2 rows",
+        "/intervals/trials  TimeIntervals  3 rows",
+    ] {
+        assert!(text.contains(line), "{text}");
+    }
 }

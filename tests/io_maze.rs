@@ -143,6 +143,7 @@ fn small_recording(n_extra: usize) -> Recording {
             source: None,
             format: "maze".into(),
             start_time: None,
+            contents: Vec::new(),
         },
         units: UnitTable::new(
             vec![1, 2, 40],
@@ -410,4 +411,29 @@ fn move_code_out_of_range() {
     let (msg, p, _d) = broken(|p| replace(p, "/steps/move", &[0i64, 0, 0, 1, 2, 1, 3, 7]));
     assert_names(&msg, &p, "/steps/move");
     assert!(msg.contains("found 7"), "{msg}");
+}
+
+#[test]
+fn read_with_lists_what_is_not_maze_v1_and_reads_in_any_chunk_size() {
+    use neuropop::io::maze::{MazeOptions, read_with};
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_fixture(&dir);
+    let (rec, meta) = read_with(&p, &MazeOptions::default()).unwrap();
+    assert_eq!((meta.n_requested, meta.n_used), (3, 3));
+    assert!(
+        meta.dropped.is_empty() && meta.warnings.is_empty(),
+        "{meta:?}"
+    );
+    // A lab's extra column and an extra group are reported, not silently ignored.
+    replace(&p, "/units/quality", &[1i64, 2, 2]);
+    hdf5::File::open_rw(&p)
+        .unwrap()
+        .create_group("notes")
+        .unwrap();
+    let (rec2, meta) = read_with(&p, &MazeOptions { chunk_values: 2 }).unwrap();
+    let items: Vec<&str> = meta.dropped.iter().map(|d| d.item.as_str()).collect();
+    assert_eq!(items, vec!["/notes", "/units/quality"]);
+    assert!(meta.dropped[0].reason.contains("not part of maze v1"));
+    assert_eq!(rec2.units, rec.units);
+    assert_eq!(rec2.spikes, rec.spikes);
 }

@@ -19,7 +19,7 @@ pub mod trials;
 pub mod units;
 
 pub use labels::{Key, Labels};
-pub use recording::{MazeGeometry, Recording, SessionInfo};
+pub use recording::{MazeGeometry, Recording, SessionInfo, SourceObject};
 pub use spikes::SpikeTrains;
 pub use steps::{Move, StepTable};
 pub use tensor::{BinSpec, PopulationTensor, ValueKind};

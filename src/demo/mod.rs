@@ -3,12 +3,11 @@
 
 pub mod maze;
 
-use crate::io::pickle_write::write_object_npz;
 use crate::pipeline::steinmetz::{Steinmetz, SteinmetzConfig, SteinmetzOutput};
 use crate::pipeline::{RunOptions, RunSummary, Study};
 use crate::report::{Report, Section, Table, fmt3};
 use crate::rsa::shesha::{SplitHalfOptions, split_half};
-use crate::sim::steinmetz::{SteinmetzSimOptions, simulate, to_nma_dict};
+use crate::sim::steinmetz::{SteinmetzSimOptions, simulate};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -56,8 +55,7 @@ pub fn run(out: &Path, small: bool, force: bool, seed: u64, quiet: bool) -> Resu
     let mut data_files = Vec::new();
     for (k, chunk) in sessions.chunks(half.max(1)).enumerate() {
         let path = data_dir.join(format!("steinmetz_sim_part{k}.npz"));
-        let dicts = chunk.iter().map(to_nma_dict).collect::<Result<Vec<_>>>()?;
-        write_object_npz(&path, "dat", dicts)?;
+        crate::io::steinmetz_npz::write(&path, chunk)?;
         log(&format!(
             "wrote {} ({} sessions)",
             path.display(),

@@ -541,6 +541,26 @@ impl H5File {
         Ok(names)
     }
 
+    /// True if `obj` is a group, false if it is a dataset (or a named datatype).
+    ///
+    /// # Errors
+    /// [`Error::Missing`] if absent; [`Error::Hdf5`] if the link cannot be resolved (an
+    /// external link to a missing file, for example).
+    ///
+    /// ```
+    /// let f = neuropop::io::h5util::H5File::open(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5")).unwrap();
+    /// assert!(f.is_group("/units").unwrap() && !f.is_group("/units/id").unwrap());
+    /// ```
+    pub fn is_group(&self, obj: &str) -> Result<bool> {
+        if !self.exists(obj) {
+            return Err(self.missing("group or dataset", obj));
+        }
+        match self.file.loc_type_by_name(obj) {
+            Ok(t) => Ok(t == hdf5::LocationType::Group),
+            Err(e) => Err(self.h5err(obj, e)),
+        }
+    }
+
     /// Reads the 1-D object-reference dataset `obj` and returns the absolute path of each target.
     ///
     /// # Errors

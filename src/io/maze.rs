@@ -8,9 +8,11 @@ use super::h5util::{H5File, ValueKind};
 use crate::data::{
     MazeGeometry, Move, Recording, SessionInfo, SpikeTrains, StepTable, TrialTable, UnitTable,
 };
+use crate::result::Meta;
 use crate::{Error, Result};
 use hdf5::types::VarLenUnicode;
 use polars::prelude::Column;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The format name stored in the root attribute `format`.
@@ -57,16 +59,69 @@ pub fn is_maze(path: &Path) -> bool {
     matches!(super::h5util::sniff(path), Ok(Some("maze")))
 }
 
-/// Reads a maze-v1 session.
+/// Options of [`read_with`].
+///
+/// ```
+/// assert_eq!(neuropop::io::maze::MazeOptions::default().chunk_values, 1 << 20);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MazeOptions {
+    /// Spike times are read in hyperslabs of at most this many values (bounds the temporary
+    /// buffer libhdf5 decompresses into). Default 1 048 576.
+    pub chunk_values: usize,
+}
+
+impl Default for MazeOptions {
+    fn default() -> Self {
+        MazeOptions {
+            chunk_values: 1 << 20,
+        }
+    }
+}
+
+/// Groups and datasets of maze v1 (`docs/formats/maze.md`), by group; anything else in a file
+/// is listed in the [`Meta`] of [`read_with`] as not imported.
+const LAYOUT: [(&str, &[&str]); 5] = [
+    ("/", &["maze", "units", "trials", "steps"]),
+    ("/maze", &["width", "height", "start_x", "start_y"]),
+    (
+        "/units",
+        &["id", "region", "spike_times", "spike_times_index"],
+    ),
+    (
+        "/trials",
+        &[
+            "start_time",
+            "stop_time",
+            "goal_cue_time",
+            "goal",
+            "goal_x",
+            "goal_y",
+            "route_length",
+            "correct",
+        ],
+    ),
+    (
+        "/steps",
+        &[
+            "trial",
+            "step",
+            "x",
+            "y",
+            "move",
+            "options_time",
+            "saccade_time",
+        ],
+    ),
+];
+
+/// Reads a maze-v1 session with default options, discarding the diagnostics.
 ///
 /// The trial table has `start_time`, `stop_time`, `goal_cue_time` (f64), `goal`, `goal_x`,
 /// `goal_y`, `route_length` (i64) and `correct` (bool); `spikes`, `steps` and `maze` are `Some`.
 ///
 /// # Errors
-/// [`Error::Io`] if unreadable; [`Error::Format`] if not HDF5 or truncated, if the root
-/// `format`/`format_version` attributes are not `"maze"`/1, or if any invariant fails (the
-/// message names the dataset, e.g. `/units/spike_times`, `/steps/x`); [`Error::Missing`] naming
-/// an absent dataset.
+/// As [`read_with`].
 ///
 /// ```
 /// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5");
@@ -75,14 +130,60 @@ pub fn is_maze(path: &Path) -> bool {
 /// assert_eq!(rec.trials.n_trials(), 3);
 /// ```
 pub fn read(path: &Path) -> Result<Recording> {
+    read_with(path, &MazeOptions::default()).map(|(rec, _)| rec)
+}
+
+/// Reads a maze-v1 session; the [`Meta`] counts the units (`n_requested` = `n_used`: every
+/// unit is imported) and lists every group or dataset of the file that is not part of maze v1
+/// (not imported).
+///
+/// # Errors
+/// [`Error::Io`] if unreadable; [`Error::Format`] if not HDF5 or truncated, if the root
+/// `format`/`format_version` attributes are not `"maze"`/1, or if any invariant fails (the
+/// message names the dataset, e.g. `/units/spike_times`, `/steps/x`); [`Error::Missing`] naming
+/// an absent dataset.
+///
+/// ```
+/// use neuropop::io::maze::{read_with, MazeOptions};
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5");
+/// let (rec, meta) = read_with(&p, &MazeOptions { chunk_values: 2 }).unwrap();
+/// assert_eq!((meta.n_requested, meta.n_used), (3, 3));
+/// assert!(meta.dropped.is_empty());
+/// assert_eq!(rec.spikes.unwrap().n_spikes(), 7);
+/// ```
+pub fn read_with(path: &Path, options: &MazeOptions) -> Result<(Recording, Meta)> {
     let f = H5File::open(path)?;
-    let cols = read_columns(&f)?;
+    let cols = read_columns(&f, options)?;
     validate(path, &cols)?;
-    into_recording(path, cols)
+    let mut meta = Meta::default();
+    report_other_members(&f, &mut meta)?;
+    let rec = into_recording(path, cols)?;
+    meta.n_requested = rec.units.len();
+    meta.n_used = rec.units.len();
+    Ok((rec, meta))
+}
+
+/// Lists in `meta.dropped` every member of the maze-v1 groups that the layout does not define
+/// (a lab's extra columns, say), so nothing in the file is ignored silently.
+fn report_other_members(f: &H5File, meta: &mut Meta) -> Result<()> {
+    for (group, known) in LAYOUT {
+        for name in f.member_names(group)? {
+            if !known.contains(&name.as_str()) {
+                let path = if group == "/" {
+                    format!("/{name}")
+                } else {
+                    format!("{group}/{name}")
+                };
+                meta.drop_item(path, "not part of maze v1: not imported");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes `rec` as a maze-v1 file at `path` (via a temporary file in the same directory that is
-/// renamed into place, so a failed write never leaves a half-written file under `path`).
+/// renamed into place, so a failed write never leaves a half-written file under `path`; created
+/// with mode 0666 minus the umask by [`crate::output::OutputFile`]).
 ///
 /// # Errors
 /// [`Error::Missing`] if the recording lacks spikes, steps, the maze geometry or a required trial
@@ -100,31 +201,18 @@ pub fn read(path: &Path) -> Result<Recording> {
 pub fn write(path: &Path, rec: &Recording) -> Result<()> {
     let cols = from_recording(path, rec)?;
     validate(path, &cols)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "maze".into());
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    write_columns(tmp.path(), &cols).map_err(|e| match e {
+    let out = crate::output::OutputFile::create(path)?;
+    write_columns(out.temp_path(), &cols).map_err(|e| match e {
         // Report the destination, not the temporary name the user never asked for.
         Error::Hdf5 {
             location, message, ..
         } => Error::hdf5(path, location, message),
         other => other,
     })?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    out.commit()
 }
 
-fn read_columns(f: &H5File) -> Result<MazeColumns> {
+fn read_columns(f: &H5File, options: &MazeOptions) -> Result<MazeColumns> {
     let format = match f.attr_kind("/", "format")? {
         Some(ValueKind::Str) => f.attr_string("/", "format")?,
         Some(other) => Some(format!("a non-string attribute ({other:?})")),
@@ -178,7 +266,7 @@ fn read_columns(f: &H5File) -> Result<MazeColumns> {
         maze,
         unit_ids: f.read_i64("/units/id")?,
         regions: f.read_strings("/units/region")?,
-        spike_times: f.read_f64_chunked("/units/spike_times", 1 << 20)?,
+        spike_times: f.read_f64_chunked("/units/spike_times", options.chunk_values)?,
         spike_ends: f.read_usize("/units/spike_times_index")?,
         trial_f64: [
             f.read_f64("/trials/start_time")?,
@@ -562,6 +650,7 @@ fn into_recording(path: &Path, c: MazeColumns) -> Result<Recording> {
             source: Some(path.to_path_buf()),
             format: FORMAT_NAME.into(),
             start_time: None,
+            contents: Vec::new(),
         },
         units,
         spikes: Some(spikes),

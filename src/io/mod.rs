@@ -6,6 +6,9 @@
 //!   anything; see `docs/formats/npy-npz.md` for the safety story).
 //! * [`npz`] — numpy `.npz` archives (zip files of `.npy` members, stored or deflated).
 //! * [`arrays`] — an array input by path (`X.npy`, `F.npz:member`) as a matrix or labels.
+//! * [`steinmetz_npz`], [`steinmetz_alf`], [`nwb`], [`maze`] — one module per dataset format,
+//!   each with `read_with(path, &Options) -> (recording(s), Meta)` and `read(path)`; [`open`]
+//!   detects the format and returns the same shape for all of them.
 //!
 //! All readers stream from their input, check every size a file claims against the bytes
 //! actually present before allocating, and report failures as [`crate::Error`] values that
@@ -23,7 +26,9 @@ pub mod pickle_write;
 pub mod steinmetz_alf;
 pub mod steinmetz_npz;
 
-pub use open::{Format, Overview, SessionOverview, detect, open, open_as, overview};
+pub use open::{
+    Format, OpenOptions, Overview, SessionOverview, detect, open, open_as, open_with, overview,
+};
 
 #[cfg(test)]
 mod test_support;

@@ -1492,18 +1492,20 @@ fn write_npy_raw(
             format!("{shape:?}"),
         )
     })?;
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = BufWriter::new(file);
+    let mut out = crate::output::OutputFile::create(path)?;
     let io = |e| Error::io(path, e);
-    w.write_all(MAGIC).map_err(io)?;
-    w.write_all(&[1, 0]).map_err(io)?;
-    w.write_all(&header_len.to_le_bytes()).map_err(io)?;
-    w.write_all(header.as_bytes()).map_err(io)?;
-    for item in items {
-        w.write_all(&item).map_err(io)?;
+    {
+        let mut w = BufWriter::new(out.file());
+        w.write_all(MAGIC).map_err(io)?;
+        w.write_all(&[1, 0]).map_err(io)?;
+        w.write_all(&header_len.to_le_bytes()).map_err(io)?;
+        w.write_all(header.as_bytes()).map_err(io)?;
+        for item in items {
+            w.write_all(&item).map_err(io)?;
+        }
+        w.flush().map_err(io)?;
     }
-    w.flush().map_err(io)?;
-    Ok(())
+    out.commit()
 }
 
 /// Writes an `f64` array as a version 1.0, row-major `.npy` file (`<f8`), readable by

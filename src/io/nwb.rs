@@ -1,17 +1,20 @@
-//! NWB 2.x reader: units (spike times, regions) and the trials table.
+//! NWB 2.x reader (schema 2.0 onwards): units (spike times, regions) and the trials table.
 //!
 //! What is read, how each unit's region is resolved, and what is skipped are described in
 //! `docs/formats/nwb.md`. In short: `/units/spike_times` + `/units/spike_times_index` become
 //! [`SpikeTrains`]; the region of a unit is its own `location` column, else the `location` of the
-//! electrodes-table ROW its first `electrodes` entry points to, else that electrode's group's
-//! `location` attribute; `/intervals/trials` becomes the [`TrialTable`] (ragged columns are
-//! skipped and reported in [`Meta`]).
+//! electrodes-table ROW its first `electrodes` entry points to, else the `location` attribute of
+//! the unit's own `electrode_group`, else that of the first electrode's group; `/intervals/trials`
+//! becomes the [`TrialTable`] (ragged columns are skipped and reported in [`Meta`]). A file
+//! without `/units` (LFP, imaging, behaviour) reads as a recording with no units whose
+//! `info.contents` lists what the file holds.
 
 use super::h5util::{H5File, ValueKind};
-use crate::data::{Recording, SessionInfo, SpikeTrains, TrialTable, UnitTable};
+use crate::data::{Recording, SessionInfo, SourceObject, SpikeTrains, TrialTable, UnitTable};
 use crate::result::Meta;
 use crate::{Error, Result};
 use polars::prelude::{Column, DataFrame};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -25,7 +28,7 @@ const TRIALS: &str = "/intervals/trials";
 /// assert_eq!(neuropop::io::nwb::NwbOptions::default().chunk_values, 1 << 20);
 /// # let _ = o;
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NwbOptions {
     /// Spike times are read in hyperslabs of at most this many values (bounds the temporary
     /// buffer libhdf5 decompresses into). Default 1 048 576.
@@ -54,15 +57,20 @@ pub fn read(path: &Path) -> Result<Recording> {
     read_with(path, &NwbOptions::default()).map(|(rec, _)| rec)
 }
 
-/// Reads an NWB file; the [`Meta`] lists what was not imported and why (ragged or
-/// multi-dimensional trial columns, unit columns neuropop has no place for) and warnings (units
-/// without a region).
+/// Reads an NWB file; the [`Meta`] counts the units (`n_requested` = `n_used`: every unit is
+/// imported), lists what was not imported and why (ragged or multi-dimensional trial columns,
+/// unit columns neuropop has no place for) and warnings (units without a region, no units table,
+/// no trials table).
+///
+/// A valid NWB file without `/units` (LFP, imaging or behaviour only) is read too: 0 units,
+/// `spikes: None`, the trials as usual, and `info.contents` listing what the file holds;
+/// commands that need units refuse it through [`Recording::require_units`].
 ///
 /// # Errors
 /// [`Error::Io`] if unreadable; [`Error::Format`] if not HDF5/truncated, or if the units table is
 /// inconsistent (index past the end of `spike_times`, decreasing index, unsorted or non-finite
 /// spike times — naming the unit row and id, lengths disagreeing with `id`); [`Error::Missing`]
-/// naming `/units`, `/units/spike_times`, `/identifier`, ... when absent.
+/// naming `/units/spike_times`, `/identifier`, ... when absent.
 ///
 /// ```
 /// use neuropop::io::nwb::{read_with, NwbOptions};
@@ -77,14 +85,30 @@ pub fn read_with(path: &Path, options: &NwbOptions) -> Result<(Recording, Meta)>
     if f.attr_kind("/", "nwb_version")?.is_none() {
         meta.warn("the root has no 'nwb_version' attribute; reading it as NWB 2.x anyway");
     }
-    f.group("/units")?;
-    let ids = f.read_i64("/units/id")?;
-    let spikes = read_spikes(&f, &ids, options)?;
-    let regions = resolve_regions(&f, &ids, &mut meta)?;
-    report_other_unit_columns(&f, &mut meta)?;
-    let mut units =
-        UnitTable::new(ids, regions).map_err(|e| f.format_err("/units", e.to_string()))?;
-    units.obs_intervals = read_obs_intervals(&f, units.len())?;
+    let id = f.read_scalar_string("/identifier")?;
+    let contents = list_contents(&f)?;
+    let (units, spikes) = if f.exists("/units") {
+        f.group("/units")?;
+        let ids = f.read_i64("/units/id")?;
+        let spikes = read_spikes(&f, &ids, options)?;
+        let regions = resolve_regions(&f, &ids, &mut meta)?;
+        report_other_unit_columns(&f, &mut meta)?;
+        let mut units =
+            UnitTable::new(ids, regions).map_err(|e| f.format_err("/units", e.to_string()))?;
+        units.obs_intervals = read_obs_intervals(&f, units.len())?;
+        (units, Some(spikes))
+    } else {
+        let holds: Vec<String> = contents.iter().map(|o| o.to_string()).collect();
+        meta.warn(format!(
+            "no /units table: the file holds no sorted units (0 units, no spike times){}",
+            if holds.is_empty() {
+                String::new()
+            } else {
+                format!("; it holds {}", holds.join(", "))
+            }
+        ));
+        (UnitTable::default(), None)
+    };
     meta.n_requested = units.len();
     meta.n_used = units.len();
     let trials = read_trials(&f, &mut meta)?;
@@ -101,14 +125,15 @@ pub fn read_with(path: &Path, options: &NwbOptions) -> Result<(Recording, Meta)>
     };
     let rec = Recording {
         info: SessionInfo {
-            id: f.read_scalar_string("/identifier")?,
+            id,
             subject,
             source: Some(path.to_path_buf()),
             format: "nwb".into(),
             start_time,
+            contents,
         },
         units,
-        spikes: Some(spikes),
+        spikes,
         trials,
         steps: None,
         maze: None,
@@ -117,6 +142,138 @@ pub fn read_with(path: &Path, options: &NwbOptions) -> Result<(Recording, Meta)>
     rec.validate()
         .map_err(|e| f.format_err("/", e.to_string()))?;
     Ok((rec, meta))
+}
+
+/// Groups whose typed objects [`list_contents`] lists, in this order.
+const CONTENT_ROOTS: [&str; 6] = [
+    "/acquisition",
+    "/processing",
+    "/stimulus",
+    "/analysis",
+    "/scratch",
+    "/intervals",
+];
+/// A container with more typed members than this is listed as one object ("N objects"), so
+/// a file with thousands of images or ROIs does not flood `inspect`.
+const MAX_LISTED_MEMBERS: usize = 20;
+/// Namespaces of the NWB standard itself; types of any other namespace are extensions.
+const STANDARD_NAMESPACES: [&str; 3] = ["core", "hdmf-common", "hdmf-experimental"];
+
+/// What the file holds under [`CONTENT_ROOTS`]: every object with a `neurodata_type` that has
+/// data (a `data` or `timestamps` dataset), is a table (a `colnames` attribute) or is a typed
+/// dataset. Containers (processing modules, `LFP`, `BehavioralTimeSeries`, ...) are walked into,
+/// not listed; untyped groups (`/stimulus/presentation`) too.
+fn list_contents(f: &H5File) -> Result<Vec<SourceObject>> {
+    let mut out = Vec::new();
+    for root in CONTENT_ROOTS {
+        if f.exists(root) && f.is_group(root)? {
+            walk_contents(f, root, 0, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+fn walk_contents(f: &H5File, group: &str, depth: usize, out: &mut Vec<SourceObject>) -> Result<()> {
+    for name in f.member_names(group)? {
+        let path = format!("{group}/{name}");
+        let Ok(is_group) = f.is_group(&path) else {
+            // A dangling external or soft link: say it is there rather than fail the read.
+            out.push(SourceObject {
+                path,
+                type_name: "link that cannot be opened".into(),
+                size: String::new(),
+            });
+            continue;
+        };
+        let Some(type_name) = type_name(f, &path)? else {
+            if is_group && depth < 8 {
+                walk_contents(f, &path, depth + 1, out)?;
+            }
+            continue;
+        };
+        if !is_group {
+            let size = dims(&f.shape(&path)?);
+            out.push(SourceObject {
+                path,
+                type_name,
+                size,
+            });
+            continue;
+        }
+        let data = format!("{path}/data");
+        let timestamps = format!("{path}/timestamps");
+        let size = if f.exists(&data) && !f.is_group(&data)? {
+            Some(format!("data {}", dims(&f.shape(&data)?)))
+        } else if f.attr_kind(&path, "colnames")?.is_some() {
+            let id = format!("{path}/id");
+            Some(if f.exists(&id) {
+                format!("{} rows", f.len_1d(&id)?)
+            } else {
+                String::new()
+            })
+        } else if f.exists(&timestamps) && !f.is_group(&timestamps)? {
+            Some(format!("timestamps {}", dims(&f.shape(&timestamps)?)))
+        } else {
+            None
+        };
+        if let Some(size) = size {
+            out.push(SourceObject {
+                path,
+                type_name,
+                size,
+            });
+            continue;
+        }
+        let n_typed = f
+            .member_names(&path)?
+            .iter()
+            .filter(|m| {
+                let p = format!("{path}/{m}");
+                f.attr_kind(&p, "neurodata_type").ok().flatten().is_some()
+            })
+            .count();
+        if n_typed == 0 || n_typed > MAX_LISTED_MEMBERS || depth >= 8 {
+            out.push(SourceObject {
+                path,
+                type_name,
+                size: format!("{n_typed} objects"),
+            });
+        } else {
+            walk_contents(f, &path, depth + 1, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// `neurodata_type` of `obj`, with `[namespace]` appended for extension types; `None` when the
+/// object has no `neurodata_type` (or a non-string one).
+fn type_name(f: &H5File, obj: &str) -> Result<Option<String>> {
+    if f.attr_kind(obj, "neurodata_type")? != Some(ValueKind::Str) {
+        return Ok(None);
+    }
+    let Some(t) = f.attr_string(obj, "neurodata_type")? else {
+        return Ok(None);
+    };
+    let namespace = match f.attr_kind(obj, "namespace")? {
+        Some(ValueKind::Str) => f.attr_string(obj, "namespace")?,
+        _ => None,
+    };
+    Ok(Some(match namespace {
+        Some(ns) if !STANDARD_NAMESPACES.contains(&ns.as_str()) => format!("{t} [{ns}]"),
+        _ => t,
+    }))
+}
+
+/// `200 × 4`; `scalar` for a 0-d dataset.
+fn dims(shape: &[usize]) -> String {
+    if shape.is_empty() {
+        return "scalar".into();
+    }
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" × ")
 }
 
 fn read_spikes(f: &H5File, ids: &[i64], options: &NwbOptions) -> Result<SpikeTrains> {
@@ -193,15 +350,17 @@ fn read_spikes(f: &H5File, ids: &[i64], options: &NwbOptions) -> Result<SpikeTra
     SpikeTrains::new(times, offsets).map_err(|e| f.format_err("/units/spike_times", e.to_string()))
 }
 
-/// A location value that says something: not blank and not "unknown" (pynwb requires a location
-/// for every electrode, so writers that do not know one put "unknown").
+/// A location value that says something: not blank, not "unknown" and not "none" (any case).
+/// pynwb requires a location for every electrode, so writers that do not know one put
+/// "unknown" or "none".
 fn usable(location: &str) -> bool {
     let t = location.trim();
-    !t.is_empty() && !t.eq_ignore_ascii_case("unknown")
+    !t.is_empty() && !t.eq_ignore_ascii_case("unknown") && !t.eq_ignore_ascii_case("none")
 }
 
-/// Region per unit: unit `location` column, else the first electrode row's `location`, else that
-/// electrode's group `location` attribute, else "" (counted in a warning).
+/// Region per unit, first usable value of: the unit's `location` column; the `location` of the
+/// electrodes-table row of its first `electrodes` entry; the `location` attribute of the unit's
+/// own `electrode_group`; that of the first electrode's group. Else "" (counted in a warning).
 fn resolve_regions(f: &H5File, ids: &[i64], meta: &mut Meta) -> Result<Vec<String>> {
     let n = ids.len();
     let own: Option<Vec<String>> = if f.exists("/units/location") {
@@ -217,6 +376,7 @@ fn resolve_regions(f: &H5File, ids: &[i64], meta: &mut Meta) -> Result<Vec<Strin
         None
     };
     let first_rows = first_electrode_rows(f, n)?;
+    let unit_groups = unit_electrode_groups(f, n)?;
     let mut electrodes = ElectrodeLocations::new(f)?;
     let mut regions = Vec::with_capacity(n);
     let mut unresolved = Vec::new();
@@ -227,11 +387,22 @@ fn resolve_regions(f: &H5File, ids: &[i64], meta: &mut Meta) -> Result<Vec<Strin
             regions.push(own[u].trim().to_string());
             continue;
         }
-        let from_electrode = match first_rows.as_ref().and_then(|rows| rows[u]) {
-            Some(row) => electrodes.location(row)?,
+        let row = first_rows.as_ref().and_then(|rows| rows[u]);
+        let mut region = match row {
+            Some(row) => electrodes.row_location(row)?,
             None => None,
         };
-        match from_electrode {
+        if region.is_none()
+            && let Some(groups) = &unit_groups
+        {
+            region = electrodes.group_location(&groups[u])?;
+        }
+        if region.is_none()
+            && let Some(row) = row
+        {
+            region = electrodes.row_group_location(row)?;
+        }
+        match region {
             Some(r) => regions.push(r),
             None => {
                 unresolved.push(ids[u]);
@@ -241,12 +412,39 @@ fn resolve_regions(f: &H5File, ids: &[i64], meta: &mut Meta) -> Result<Vec<Strin
     }
     if !unresolved.is_empty() {
         meta.warn(format!(
-            "{} unit(s) without a region (no usable location on the unit, its first electrode or that electrode's group), ids {:?}; region set to \"\"",
+            "{} unit(s) without a region (no usable location on the unit, its first electrode, its electrode_group or that electrode's group), ids {:?}; region set to \"\"",
             unresolved.len(),
             unresolved
         ));
     }
     Ok(regions)
+}
+
+/// The path of each unit's own electrode group (`/units/electrode_group`, object references),
+/// or `None` if the units table has no such column.
+fn unit_electrode_groups(f: &H5File, n_units: usize) -> Result<Option<Vec<String>>> {
+    const COLUMN: &str = "/units/electrode_group";
+    if !f.exists(COLUMN) {
+        return Ok(None);
+    }
+    let kind = f.kind(COLUMN)?;
+    if kind != ValueKind::Reference {
+        return Err(f.format_err(
+            COLUMN,
+            format!("expected object references to electrode groups, found {kind:?} values"),
+        ));
+    }
+    let paths = f.read_reference_paths(COLUMN)?;
+    if paths.len() != n_units {
+        return Err(f.format_err(
+            COLUMN,
+            format!(
+                "expected {n_units} entries (one per unit), found {}",
+                paths.len()
+            ),
+        ));
+    }
+    Ok(Some(paths))
 }
 
 /// The electrodes-table row of each unit's first `electrodes` entry (`None` for a unit with no
@@ -289,7 +487,8 @@ fn first_electrode_rows(f: &H5File, n_units: usize) -> Result<Option<Vec<Option<
     Ok(Some(out))
 }
 
-/// Lazily read columns of the electrodes table, for the rows units point to.
+/// Lazily read columns of the electrodes table, for the rows units point to, and the location
+/// attributes of electrode groups.
 struct ElectrodeLocations<'a> {
     f: &'a H5File,
     n_rows: usize,
@@ -316,10 +515,9 @@ impl<'a> ElectrodeLocations<'a> {
         })
     }
 
-    fn location(&mut self, row: usize) -> Result<Option<String>> {
-        let f = self.f;
+    fn check_row(&self, row: usize) -> Result<()> {
         if row >= self.n_rows {
-            return Err(f.format_err(
+            return Err(self.f.format_err(
                 "/units/electrodes",
                 format!(
                     "row {row} of {ELECTRODES} does not exist (the table has {} rows; entries of /units/electrodes are row indices)",
@@ -327,35 +525,55 @@ impl<'a> ElectrodeLocations<'a> {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The usable `location` of electrode row `row`.
+    fn row_location(&mut self, row: usize) -> Result<Option<String>> {
+        self.check_row(row)?;
         let loc_path = format!("{ELECTRODES}/location");
-        if self.location.is_none() && f.exists(&loc_path) {
+        if self.location.is_none() && self.f.exists(&loc_path) {
             self.location = Some(self.column_strings(&loc_path)?);
         }
-        if let Some(loc) = &self.location
-            && usable(&loc[row])
-        {
-            return Ok(Some(loc[row].trim().to_string()));
-        }
+        Ok(self
+            .location
+            .as_ref()
+            .map(|loc| &loc[row])
+            .filter(|l| usable(l))
+            .map(|l| l.trim().to_string()))
+    }
+
+    /// The usable `location` attribute of the group of electrode row `row`.
+    fn row_group_location(&mut self, row: usize) -> Result<Option<String>> {
+        self.check_row(row)?;
         if self.group_paths.is_none() {
             self.group_paths = Some(self.read_group_paths()?);
         }
-        let Some(group) = self.group_paths.as_ref().map(|g| g[row].clone()) else {
-            return Ok(None);
+        let group = match &self.group_paths {
+            Some(g) => g[row].clone(),
+            None => return Ok(None),
         };
+        self.group_location(&group)
+    }
+
+    /// The usable `location` attribute of the electrode group at `group` ("" or a missing
+    /// group: none).
+    fn group_location(&mut self, group: &str) -> Result<Option<String>> {
+        let f = self.f;
         if group.is_empty() {
             return Ok(None);
         }
-        if let Some(cached) = self.group_location.get(&group) {
+        if let Some(cached) = self.group_location.get(group) {
             return Ok(cached.clone());
         }
-        let value = if f.exists(&group) {
-            f.attr_string(&group, "location")?
+        let value = if f.exists(group) {
+            f.attr_string(group, "location")?
                 .filter(|s| usable(s))
                 .map(|s| s.trim().to_string())
         } else {
             None
         };
-        self.group_location.insert(group, value.clone());
+        self.group_location.insert(group.to_string(), value.clone());
         Ok(value)
     }
 
@@ -478,6 +696,7 @@ fn report_other_unit_columns(f: &H5File, meta: &mut Meta) -> Result<()> {
         "electrodes",
         "electrodes_index",
         "location",
+        "electrode_group",
         "obs_intervals",
     ];
     for name in f.member_names("/units")? {

@@ -1,9 +1,15 @@
 //! Format detection and one entry point for every loader: [`open`] reads whatever a user points
-//! at (an NMA npz, an ALF session folder, an NWB file, a maze file) into [`Recording`]s.
+//! at (an NMA npz, an ALF session folder, an NWB file, a maze file) into [`Recording`]s and a
+//! [`Meta`] of what was left out, the same shape for every format.
 
-use crate::data::Recording;
+use super::maze::MazeOptions;
+use super::nwb::NwbOptions;
+use super::steinmetz_alf::AlfOptions;
+use super::steinmetz_npz::NpzOptions;
+use crate::data::{Recording, SourceObject};
+use crate::result::Meta;
 use crate::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::Path;
@@ -112,30 +118,93 @@ pub fn detect(path: &Path) -> Result<Format> {
     ))
 }
 
-/// Reads every session of `path` in the given format (`None`: detect it).
+/// Options of every format reader, for [`open_with`]; each field is used only by its format.
+///
+/// ```
+/// let o = neuropop::io::OpenOptions::default();
+/// assert_eq!(o.steinmetz_alf.min_phy_annotation, 2);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpenOptions {
+    /// NMA Steinmetz npz files.
+    pub steinmetz_npz: NpzOptions,
+    /// ALF session folders.
+    pub steinmetz_alf: AlfOptions,
+    /// NWB files.
+    pub nwb: NwbOptions,
+    /// maze v1 files.
+    pub maze: MazeOptions,
+}
+
+/// Reads every session of `path` in the given format (`None`: detect it) with the format
+/// readers' `read_with`. The [`Meta`] is the reader's: `n_requested`/`n_used` count the units
+/// (neurons, clusters) offered and imported, `dropped` lists what was left out with the reason
+/// (clusters below the quality threshold, sessions that failed, file parts and columns not
+/// imported), `warnings` the rest.
 ///
 /// # Errors
 /// Detection failures and the format reader's errors.
-pub fn open_as(path: &Path, format: Option<Format>) -> Result<(Format, Vec<Recording>)> {
+///
+/// ```
+/// use neuropop::io::{open_with, Format, OpenOptions};
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/alf/Tiny_2016-12-14");
+/// let mut o = OpenOptions::default();
+/// o.steinmetz_alf.min_phy_annotation = 1;
+/// let (format, recs, meta) = open_with(&p, None, &o)?;
+/// assert_eq!((format, recs.len()), (Format::SteinmetzAlf, 1));
+/// assert_eq!(meta.n_requested, 6);
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn open_with(
+    path: &Path,
+    format: Option<Format>,
+    options: &OpenOptions,
+) -> Result<(Format, Vec<Recording>, Meta)> {
     let format = match format {
         Some(f) => f,
         None => detect(path)?,
     };
-    let recs = match format {
-        Format::SteinmetzNpz => super::steinmetz_npz::read(path)?,
-        Format::SteinmetzAlf => vec![super::steinmetz_alf::read(path)?],
-        Format::Nwb => vec![super::nwb::read(path)?],
-        Format::Maze => vec![super::maze::read(path)?],
+    let one = |(rec, meta): (Recording, Meta)| (vec![rec], meta);
+    let (recs, meta) = match format {
+        Format::SteinmetzNpz => super::steinmetz_npz::read_with(path, &options.steinmetz_npz)?,
+        Format::SteinmetzAlf => one(super::steinmetz_alf::read_with(
+            path,
+            &options.steinmetz_alf,
+        )?),
+        Format::Nwb => one(super::nwb::read_with(path, &options.nwb)?),
+        Format::Maze => one(super::maze::read_with(path, &options.maze)?),
     };
-    Ok((format, recs))
+    Ok((format, recs, meta))
 }
 
-/// Reads every session of `path`, detecting its format.
+/// Reads every session of `path` in the given format (`None`: detect it) with default options.
 ///
 /// # Errors
-/// As [`open_as`].
-pub fn open(path: &Path) -> Result<Vec<Recording>> {
-    Ok(open_as(path, None)?.1)
+/// As [`open_with`].
+///
+/// ```
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nwb/units_location.nwb");
+/// let (format, recs, meta) = neuropop::io::open_as(&p, Some(neuropop::io::Format::Nwb))?;
+/// assert_eq!((format.name(), recs[0].units.len(), meta.n_used), ("nwb", 3, 3));
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn open_as(path: &Path, format: Option<Format>) -> Result<(Format, Vec<Recording>, Meta)> {
+    open_with(path, format, &OpenOptions::default())
+}
+
+/// Reads every session of `path`, detecting its format, with default options.
+///
+/// # Errors
+/// As [`open_with`].
+///
+/// ```
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/maze/session_small.maze.h5");
+/// let (recs, meta) = neuropop::io::open(&p)?;
+/// assert_eq!((recs.len(), meta.n_used), (1, 3));
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn open(path: &Path) -> Result<(Vec<Recording>, Meta)> {
+    open_as(path, None).map(|(_, recs, meta)| (recs, meta))
 }
 
 /// What `neuropop inspect` reports about one session.
@@ -157,6 +226,10 @@ pub struct SessionOverview {
     pub bin_size_s: Option<f64>,
     /// Trial-table columns, in table order.
     pub trial_columns: Vec<String>,
+    /// What else the file holds ([`crate::data::SessionInfo::contents`]); printed by
+    /// [`Overview::to_text`], not part of the JSON, whose keys stay those above.
+    #[serde(skip)]
+    pub contents: Vec<SourceObject>,
 }
 
 /// The overview of a file: its format and one entry per session.
@@ -180,6 +253,7 @@ impl SessionOverview {
             n_bins: rec.binned.as_ref().map(|b| b.n_bins()),
             bin_size_s: rec.binned.as_ref().map(|b| b.bin_width_s),
             trial_columns: rec.trials.column_names(),
+            contents: rec.info.contents.clone(),
         }
     }
 }
@@ -206,6 +280,7 @@ pub fn overview(path: &Path, format: Option<Format>) -> Result<Overview> {
                 n_bins: Some(s.n_bins),
                 bin_size_s: Some(s.bin_size_s),
                 trial_columns: s.trial_columns,
+                contents: Vec::new(),
             })
             .collect()
     } else {
@@ -227,6 +302,10 @@ impl Overview {
     /// ```
     /// let o = neuropop::io::Overview { format: "maze", sessions: vec![] };
     /// assert!(o.to_text(std::path::Path::new("x.h5")).contains("0 sessions"));
+    /// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nwb/lfp_only.nwb");
+    /// let text = neuropop::io::overview(&p, None).unwrap().to_text(&p);
+    /// assert!(text.contains("0 units") && text.contains("no sorted units"));
+    /// assert!(text.contains("/processing/ecephys/LFP/ElectricalSeries  ElectricalSeries  data 200 × 4"));
     /// ```
     pub fn to_text(&self, path: &Path) -> String {
         use std::fmt::Write as _;
@@ -249,16 +328,38 @@ impl Overview {
                 s.id,
                 s.n_units,
                 s.n_trials,
-                if s.binned {
-                    ", binned"
-                } else {
-                    ", spike times"
+                match (s.binned, s.n_units) {
+                    (true, _) => ", binned",
+                    (false, 0) => "",
+                    (false, _) => ", spike times",
                 },
                 bins
             );
             let regions: Vec<String> = s.regions.iter().map(|(r, n)| format!("{r} {n}")).collect();
-            let _ = writeln!(t, "    regions: {}", regions.join(", "));
+            let regions = if regions.is_empty() {
+                "none".to_string()
+            } else {
+                regions.join(", ")
+            };
+            let _ = writeln!(t, "    regions: {regions}");
             let _ = writeln!(t, "    trial columns: {}", s.trial_columns.join(", "));
+            if s.n_units == 0 {
+                let _ = writeln!(
+                    t,
+                    "    no sorted units: commands that analyse units will refuse this session"
+                );
+            }
+            if !s.contents.is_empty() {
+                let _ = writeln!(t, "    the file also holds:");
+                for o in &s.contents {
+                    let size = if o.size.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  {}", o.size)
+                    };
+                    let _ = writeln!(t, "      {}  {}{size}", o.path, o.type_name);
+                }
+            }
         }
         t
     }

@@ -198,8 +198,10 @@ fn write_array(out: &mut Vec<u8>, a: &NdArray) -> Result<()> {
     Ok(())
 }
 
-/// Writes an `.npz` whose single member `dat.npy` is a 1-D object array of the given values
-/// (the Neuromatch Academy Steinmetz layout), deflate-compressed like `numpy.savez_compressed`.
+/// Writes an `.npz` whose single member `{member}.npy` is a 1-D object array of the given values
+/// (the Neuromatch Academy Steinmetz layout with `member = "dat"`), deflate-compressed like
+/// `numpy.savez_compressed`; through a temporary file and a rename, with mode 0666 minus the
+/// umask ([`crate::output::OutputFile`]).
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be written.
@@ -223,14 +225,16 @@ pub fn write_object_npz(path: &Path, member: &str, items: Vec<PyValue>) -> Resul
     npy.extend((header.len() as u16).to_le_bytes());
     npy.append(&mut header);
     npy.append(&mut pickled);
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut zip = zip::ZipWriter::new(file);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    let zerr = |e: zip::result::ZipError| Error::format(path, member, e.to_string());
-    zip.start_file(format!("{member}.npy"), opts)
-        .map_err(zerr)?;
-    zip.write_all(&npy).map_err(|e| Error::io(path, e))?;
-    zip.finish().map_err(zerr)?;
-    Ok(())
+    let mut out = crate::output::OutputFile::create(path)?;
+    {
+        let mut zip = zip::ZipWriter::new(out.file());
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let zerr = |e: zip::result::ZipError| Error::format(path, member, e.to_string());
+        zip.start_file(format!("{member}.npy"), opts)
+            .map_err(zerr)?;
+        zip.write_all(&npy).map_err(|e| Error::io(path, e))?;
+        zip.finish().map_err(zerr)?;
+    }
+    out.commit()
 }

@@ -174,6 +174,7 @@ pub fn read_with(dir: &Path, opts: &AlfOptions) -> Result<(Recording, Meta)> {
             source: Some(dir.to_path_buf()),
             format: "steinmetz-alf".into(),
             start_time: date,
+            contents: Vec::new(),
         },
         units,
         spikes: Some(trains),

@@ -8,14 +8,16 @@
 //! `bin_size`, and more. The pickle inside is decoded by neuropop's data-only unpickler: no
 //! code from the file is ever run.
 //!
-//! [`read`] returns one [`Recording`] per session; [`read_sessions`] returns one result per
-//! session so that a bad session does not hide the others; [`summarize`] gives the counts.
+//! [`read_with`] returns one [`Recording`] per session and a [`Meta`] of what was left out
+//! ([`read`] without it); [`read_sessions`] returns one result per session so that a bad session
+//! does not hide the others; [`summarize`] gives the counts; [`write`] writes recordings in
+//! the same layout (the demo's simulated files).
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use polars::prelude::Column;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::data::counts::{CountSlice, CountTensor, CountValues, CountView};
 use crate::data::{PopulationTensor, Recording, SessionInfo, TrialTable, UnitTable, ValueKind};
@@ -23,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::io::npy::{NdArray, NpyData};
 use crate::io::npz;
 use crate::io::pickle::PyValue;
+use crate::result::Meta;
 
 /// Index of the bin that starts at stimulus onset in the NMA files.
 pub const ONSET_BIN: usize = 50;
@@ -105,7 +108,22 @@ pub fn session_values(path: &Path) -> Result<Vec<PyValue>> {
     }
 }
 
-/// Reads every session of an NMA Steinmetz `.npz` file.
+/// Options of [`read_with`].
+///
+/// ```
+/// assert!(!neuropop::io::steinmetz_npz::NpzOptions::default().skip_bad_sessions);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NpzOptions {
+    /// Leave out a session that cannot be read (listed in `Meta.dropped` with its error)
+    /// instead of failing the whole file. Default `false`: the first bad session is the error.
+    pub skip_bad_sessions: bool,
+}
+
+/// Session keys read into a [`Recording`]; any other key is reported as not imported.
+const READ_KEYS: [&str; 5] = ["mouse_name", "date_exp", "spks", "brain_area", "ccf"];
+
+/// Reads every session of an NMA Steinmetz `.npz` file with default options.
 ///
 /// # Errors
 /// The first failing session's error (see [`read_sessions`] to keep the others).
@@ -117,7 +135,74 @@ pub fn session_values(path: &Path) -> Result<Vec<PyValue>> {
 /// # Ok::<(), neuropop::Error>(())
 /// ```
 pub fn read(path: &Path) -> Result<Vec<Recording>> {
-    read_sessions(path)?.into_iter().collect()
+    read_with(path, &NpzOptions::default()).map(|(recs, _)| recs)
+}
+
+/// Reads every session of an NMA Steinmetz `.npz` file. The [`Meta`] counts the neurons of
+/// the sessions read (`n_requested` = `n_used`: every neuron is imported), lists each session
+/// left out with its error (with [`NpzOptions::skip_bad_sessions`]) and each session key that
+/// is not imported (`wheel`, `pupil`, `lfp`, the passive trials, ...) with the number of
+/// sessions holding it, and warns about sessions without `bin_size`.
+///
+/// # Errors
+/// File-level failures (see [`session_values`]); without `skip_bad_sessions`, the first failing
+/// session's error.
+///
+/// ```
+/// use neuropop::io::steinmetz_npz::{read_with, NpzOptions};
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/steinmetz/nma_part1.npz");
+/// let (recs, meta) = read_with(&p, &NpzOptions::default())?;
+/// assert_eq!(recs.len(), 2);
+/// assert_eq!(meta.n_used, 12 + 40); // neurons of the two sessions
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn read_with(path: &Path, options: &NpzOptions) -> Result<(Vec<Recording>, Meta)> {
+    let values = session_values(path)?;
+    let mut meta = Meta::default();
+    let mut recs = Vec::with_capacity(values.len());
+    // Key name → number of sessions holding it, in order of first appearance.
+    let mut other_keys: Vec<(String, usize)> = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        match build_recording(v, path, i, Some(None)) {
+            Ok((rec, warning)) => {
+                if let Some(w) = warning {
+                    meta.warn(w);
+                }
+                recs.push(rec);
+            }
+            Err(e) if options.skip_bad_sessions => {
+                meta.drop_item(format!("session {i}"), e.to_string());
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        if let PyValue::Dict(items) = v {
+            for (k, _) in items {
+                let Some(k) = k.as_str() else { continue };
+                if READ_KEYS.contains(&k) || TRIAL_KEYS.contains(&k) || k == "bin_size" {
+                    continue;
+                }
+                match other_keys.iter_mut().find(|(name, _)| name == k) {
+                    Some((_, n)) => *n += 1,
+                    None => other_keys.push((k.to_string(), 1)),
+                }
+            }
+        }
+    }
+    for (k, n) in other_keys {
+        let reason = if k == "stim_onset" {
+            format!(
+                "not read (present in {n} of the sessions read): the trial column stim_onset is the NMA files' fixed 0.5 s, bin {ONSET_BIN}"
+            )
+        } else {
+            format!("not imported (present in {n} of the sessions read)")
+        };
+        meta.drop_item(format!("session key '{k}'"), reason);
+    }
+    let n_units: usize = recs.iter().map(|r| r.units.len()).sum();
+    meta.n_requested = n_units;
+    meta.n_used = n_units;
+    Ok((recs, meta))
 }
 
 /// Reads every session of a file, one result per session.
@@ -468,7 +553,16 @@ pub fn session_recording_bins(
     index: usize,
     bins: Option<std::ops::Range<usize>>,
 ) -> Result<Recording> {
-    build_recording(value, path, index, Some(bins))
+    build_recording(value, path, index, Some(bins)).map(print_warning)
+}
+
+/// The recording of a per-session reader, its warning (if any) on stderr: these readers
+/// return no [`Meta`] ([`read_with`] puts the warning there instead).
+fn print_warning((rec, warning): (Recording, Option<String>)) -> Recording {
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    rec
 }
 
 /// The session's [`Recording`] without the spike-count tensor (`binned: None`): trials, units
@@ -487,15 +581,17 @@ pub fn session_recording_bins(
 /// # Ok::<(), neuropop::Error>(())
 /// ```
 pub fn session_recording_meta(value: &PyValue, path: &Path, index: usize) -> Result<Recording> {
-    build_recording(value, path, index, None)
+    build_recording(value, path, index, None).map(print_warning)
 }
 
+/// The session's recording (with the tensor of `tensor`'s bins when `Some`) and a warning for a
+/// session without `bin_size`.
 fn build_recording(
     value: &PyValue,
     path: &Path,
     index: usize,
     tensor: Option<Option<std::ops::Range<usize>>>,
-) -> Result<Recording> {
+) -> Result<(Recording, Option<String>)> {
     let s = Session::new(value, path, index)?;
     let mouse = s.text("mouse_name")?;
     let id = s.id()?;
@@ -527,15 +623,15 @@ fn build_recording(
     }
     trials.set_column(Column::new("stim_onset".into(), vec![0.5f64; nt]))?;
 
-    let bin_size = match s.bin_size()? {
-        Some(b) => b,
-        None => {
-            eprintln!(
-                "warning: {}: session {index}: no 'bin_size', assuming {DEFAULT_BIN_SIZE_S} s",
+    let (bin_size, warning) = match s.bin_size()? {
+        Some(b) => (b, None),
+        None => (
+            DEFAULT_BIN_SIZE_S,
+            Some(format!(
+                "{}: session {index}: no 'bin_size', assuming {DEFAULT_BIN_SIZE_S} s",
                 path.display()
-            );
-            DEFAULT_BIN_SIZE_S
-        }
+            )),
+        ),
     };
     let binned = match tensor {
         None => None,
@@ -563,6 +659,7 @@ fn build_recording(
             source: Some(PathBuf::from(path)),
             format: "steinmetz-npz".into(),
             start_time: None,
+            contents: Vec::new(),
         },
         units,
         spikes: None,
@@ -572,7 +669,99 @@ fn build_recording(
         binned,
     };
     rec.validate()?;
-    Ok(rec)
+    Ok((rec, warning))
+}
+
+/// The session as a Neuromatch-Academy-style dict (`spks` neurons × trials × bins as int16,
+/// clamped to 0..=32767, `brain_area`, the trial vectors of [`TRIAL_KEYS`] — `response_time`,
+/// `gocue` and `feedback_time` as trials × 1 like the real files — `bin_size`, `stim_onset`,
+/// `mouse_name` and `date_exp` from an id `mouse_date`), the layout [`read`] reads back.
+///
+/// # Errors
+/// [`Error::Missing`] if the recording has no binned counts or lacks a trial column.
+///
+/// ```
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/steinmetz/nma_part1.npz");
+/// let rec = &neuropop::io::steinmetz_npz::read(&p)?[0];
+/// let d = neuropop::io::steinmetz_npz::to_nma_dict(rec)?;
+/// assert_eq!(d.get("spks").unwrap().as_array().unwrap().shape, vec![12, 42, 250]);
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn to_nma_dict(rec: &Recording) -> Result<PyValue> {
+    let t = rec
+        .binned
+        .as_ref()
+        .ok_or_else(|| Error::missing(&rec.info.id, "field", "binned counts"))?;
+    let (nb, nt, nu) = t.values.dim();
+    let mut spks = Vec::with_capacity(nb * nt * nu);
+    for u in 0..nu {
+        for i in 0..nt {
+            for b in 0..nb {
+                spks.push(t.values[[b, i, u]].clamp(0.0, i16::MAX as f64) as i16);
+            }
+        }
+    }
+    let arr = |shape: Vec<usize>, data: NpyData| {
+        PyValue::Array(NdArray {
+            shape,
+            fortran_order: false,
+            data,
+        })
+    };
+    let col =
+        |name: &str| -> Result<PyValue> { Ok(arr(vec![nt], NpyData::F64(rec.trials.f64(name)?))) };
+    let col2 = |name: &str| -> Result<PyValue> {
+        Ok(arr(vec![nt, 1], NpyData::F64(rec.trials.f64(name)?)))
+    };
+    let (mouse, date) = rec
+        .info
+        .id
+        .split_once('_')
+        .unwrap_or((rec.info.id.as_str(), ""));
+    let key = |k: &str| PyValue::Str(k.to_string());
+    Ok(PyValue::Dict(vec![
+        (key("spks"), arr(vec![nu, nt, nb], NpyData::I16(spks))),
+        (
+            key("brain_area"),
+            arr(vec![nu], NpyData::Str(rec.units.regions.clone())),
+        ),
+        (key("contrast_left"), col("contrast_left")?),
+        (key("contrast_right"), col("contrast_right")?),
+        (key("response"), col("response")?),
+        (key("response_time"), col2("response_time")?),
+        (key("gocue"), col2("gocue")?),
+        (key("feedback_time"), col2("feedback_time")?),
+        (key("feedback_type"), col("feedback_type")?),
+        (key("bin_size"), PyValue::Float(t.bin_width_s)),
+        (key("stim_onset"), PyValue::Float(0.5)),
+        (key("mouse_name"), PyValue::Str(mouse.to_string())),
+        (key("date_exp"), PyValue::Str(date.to_string())),
+    ]))
+}
+
+/// Writes recordings as an NMA Steinmetz `.npz` (member `dat.npy`, one dict per session as
+/// [`to_nma_dict`] builds it, deflate-compressed), through a temporary file and a rename.
+///
+/// # Errors
+/// As [`to_nma_dict`]; [`Error::Io`] if the file cannot be written.
+///
+/// ```
+/// use neuropop::io::steinmetz_npz;
+/// let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/steinmetz/nma_part1.npz");
+/// let recs = steinmetz_npz::read(&p)?;
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("copy.npz");
+/// steinmetz_npz::write(&out, &recs)?;
+/// let back = steinmetz_npz::read(&out)?;
+/// assert_eq!(back[1].binned.as_ref().unwrap().values, recs[1].binned.as_ref().unwrap().values);
+/// # Ok::<(), neuropop::Error>(())
+/// ```
+pub fn write(path: &Path, recordings: &[Recording]) -> Result<()> {
+    let dicts = recordings
+        .iter()
+        .map(to_nma_dict)
+        .collect::<Result<Vec<_>>>()?;
+    crate::io::pickle_write::write_object_npz(path, "dat", dicts)
 }
 
 #[cfg(test)]
@@ -666,6 +855,103 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("dict"), "{e}");
+    }
+
+    #[test]
+    fn read_with_counts_units_lists_keys_and_skips_bad_sessions_on_request() {
+        let p = fixture("nma_part0.npz");
+        let (recs, meta) = read_with(&p, &NpzOptions::default()).unwrap();
+        assert_eq!(recs.len(), 3);
+        assert_eq!((meta.n_requested, meta.n_used), (150, 150));
+        let item = |k: &str| {
+            meta.dropped
+                .iter()
+                .find(|d| d.item == format!("session key '{k}'"))
+        };
+        assert!(item("wheel").unwrap().reason.contains("present in 3"));
+        assert!(item("spks_passive").is_some());
+        assert!(item("stim_onset").unwrap().reason.contains("fixed 0.5 s"));
+        for used in [
+            "spks",
+            "brain_area",
+            "ccf",
+            "bin_size",
+            "contrast_left",
+            "mouse_name",
+        ] {
+            assert!(item(used).is_none(), "{used} is read");
+        }
+        assert!(meta.warnings.is_empty(), "{:?}", meta.warnings);
+
+        // A file whose second session lacks date_exp and has no bin_size.
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.npz");
+        let values = session_values(&p).unwrap();
+        let PyValue::Dict(mut broken) = values[1].clone() else {
+            panic!("a dict")
+        };
+        broken.retain(|(k, _)| !matches!(k.as_str(), Some("date_exp")));
+        let PyValue::Dict(mut no_bin) = values[2].clone() else {
+            panic!("a dict")
+        };
+        no_bin.retain(|(k, _)| !matches!(k.as_str(), Some("bin_size")));
+        crate::io::pickle_write::write_object_npz(
+            &bad,
+            "dat",
+            vec![
+                values[0].clone(),
+                PyValue::Dict(broken),
+                PyValue::Dict(no_bin),
+            ],
+        )
+        .unwrap();
+        let err = read_with(&bad, &NpzOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("session 1") && err.contains("date_exp"),
+            "{err}"
+        );
+        let skip = NpzOptions {
+            skip_bad_sessions: true,
+        };
+        let (recs, meta) = read_with(&bad, &skip).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(meta.n_used, 58 + 34);
+        assert_eq!(meta.dropped[0].item, "session 1");
+        assert!(
+            meta.dropped[0].reason.contains("date_exp"),
+            "{:?}",
+            meta.dropped
+        );
+        // The missing bin_size is a warning in the Meta (not only on stderr).
+        assert_eq!(meta.warnings.len(), 1, "{:?}", meta.warnings);
+        assert!(meta.warnings[0].contains("session 2: no 'bin_size'"));
+    }
+
+    #[test]
+    fn written_sessions_read_back() {
+        let p = fixture("nma_part1.npz");
+        let recs = read(&p).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("copy.npz");
+        write(&out, &recs).unwrap();
+        let back = read(&out).unwrap();
+        for (a, b) in recs.iter().zip(&back) {
+            assert_eq!(a.info.id, b.info.id);
+            assert_eq!(a.units.regions, b.units.regions);
+            assert_eq!(
+                a.binned.as_ref().unwrap().values,
+                b.binned.as_ref().unwrap().values
+            );
+            assert_eq!(
+                a.trials.f64("response_time").unwrap(),
+                b.trials.f64("response_time").unwrap()
+            );
+        }
+        let mut unbinned = recs[0].clone();
+        unbinned.binned = None;
+        assert!(to_nma_dict(&unbinned).is_err());
     }
 
     #[test]

@@ -387,6 +387,7 @@ pub fn simulate(opts: &MazeSimOptions) -> Result<(Vec<Recording>, MazeTruth)> {
                 source: None,
                 format: "simulated".into(),
                 start_time: None,
+                contents: Vec::new(),
             },
             units: unit_table,
             spikes: Some(spikes),

@@ -271,6 +271,7 @@ fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
             source: None,
             format: "simulated".into(),
             start_time: None,
+            contents: Vec::new(),
         },
         units,
         spikes: None,
@@ -279,64 +280,4 @@ fn simulate_session(opts: &SteinmetzSimOptions, s: usize) -> Result<Recording> {
         maze: None,
         binned: Some(binned),
     })
-}
-
-/// The session as a Neuromatch-Academy-style dict (`spks` neurons × trials × bins as int16,
-/// `brain_area`, trial vectors, `bin_size`, `mouse_name`, `date_exp`), ready for
-/// [`crate::io::pickle_write::write_object_npz`].
-///
-/// # Errors
-/// [`Error::Missing`] if the recording has no binned counts or lacks a trial column.
-pub fn to_nma_dict(rec: &Recording) -> Result<crate::io::pickle::PyValue> {
-    use crate::io::npy::{NdArray, NpyData};
-    use crate::io::pickle::PyValue;
-    let t = rec
-        .binned
-        .as_ref()
-        .ok_or_else(|| Error::missing(&rec.info.id, "field", "binned counts"))?;
-    let (nb, nt, nu) = t.values.dim();
-    let mut spks = Vec::with_capacity(nb * nt * nu);
-    for u in 0..nu {
-        for i in 0..nt {
-            for b in 0..nb {
-                spks.push(t.values[[b, i, u]].clamp(0.0, i16::MAX as f64) as i16);
-            }
-        }
-    }
-    let arr = |shape: Vec<usize>, data: NpyData| {
-        PyValue::Array(NdArray {
-            shape,
-            fortran_order: false,
-            data,
-        })
-    };
-    let col =
-        |name: &str| -> Result<PyValue> { Ok(arr(vec![nt], NpyData::F64(rec.trials.f64(name)?))) };
-    let col2 = |name: &str| -> Result<PyValue> {
-        Ok(arr(vec![nt, 1], NpyData::F64(rec.trials.f64(name)?)))
-    };
-    let (mouse, date) = rec
-        .info
-        .id
-        .split_once('_')
-        .unwrap_or((rec.info.id.as_str(), ""));
-    let key = |k: &str| PyValue::Str(k.to_string());
-    Ok(PyValue::Dict(vec![
-        (key("spks"), arr(vec![nu, nt, nb], NpyData::I16(spks))),
-        (
-            key("brain_area"),
-            arr(vec![nu], NpyData::Str(rec.units.regions.clone())),
-        ),
-        (key("contrast_left"), col("contrast_left")?),
-        (key("contrast_right"), col("contrast_right")?),
-        (key("response"), col("response")?),
-        (key("response_time"), col2("response_time")?),
-        (key("gocue"), col2("gocue")?),
-        (key("feedback_time"), col2("feedback_time")?),
-        (key("feedback_type"), col("feedback_type")?),
-        (key("bin_size"), PyValue::Float(t.bin_width_s)),
-        (key("stim_onset"), PyValue::Float(0.5)),
-        (key("mouse_name"), PyValue::Str(mouse.to_string())),
-        (key("date_exp"), PyValue::Str(date.to_string())),
-    ]))
 }
