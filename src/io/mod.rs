@@ -4,6 +4,8 @@
 //!   owned [`npy::NdArray`] value used across the crate.
 //! * [`pickle`] — a data-only unpickler for numpy object arrays (it never imports or calls
 //!   anything; see `docs/formats/npy-npz.md` for the safety story).
+//! * `value` (re-exported by `npy` and `pickle`) and `dtype` — the array and Python value types
+//!   both of them build, and the dtype decoding they share.
 //! * [`npz`] — numpy `.npz` archives (zip files of `.npy` members, stored or deflated).
 //! * [`arrays`] — an array input by path (`X.npy`, `F.npz:member`) as a matrix or labels.
 //! * [`steinmetz_npz`], [`steinmetz_alf`], [`nwb`], [`maze`] — one module per dataset format,
@@ -15,6 +17,7 @@
 //! name the file, the location inside it and what was expected versus found.
 
 pub mod arrays;
+mod dtype;
 pub mod h5util;
 pub mod maze;
 pub mod npy;
@@ -25,6 +28,7 @@ pub mod pickle;
 pub mod pickle_write;
 pub mod steinmetz_alf;
 pub mod steinmetz_npz;
+mod value;
 
 pub use open::{
     Format, OpenOptions, Overview, SessionOverview, detect, open, open_as, open_with, overview,

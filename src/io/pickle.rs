@@ -36,7 +36,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::io::npy::{self, CHUNK, DType, Kind, NdArray, NpyData, U8Buffer};
+use crate::io::dtype::{self, DType, Kind};
+use crate::io::value::{CHUNK, NdArray, NpyData, U8Buffer};
+
+pub use crate::io::value::PyValue;
 
 /// Largest single payload (string, bytes) accepted: 64 GiB.
 const MAX_PAYLOAD: u64 = 1 << 36;
@@ -59,216 +62,6 @@ const CLONE_BUDGET: u64 = 64 << 20;
 /// Buffers at least this large are dropped once decoded into an array, so a large array is
 /// never held twice; a later reference to such a buffer is an error.
 const DROP_AFTER_DECODE: usize = 64 << 10;
-
-/// A Python value decoded from a pickle.
-///
-/// Sets and frozensets become [`PyValue::List`], `bytearray` becomes [`PyValue::Bytes`],
-/// numpy arrays and numpy scalars (as 0-d arrays) become [`PyValue::Array`].
-///
-/// ```
-/// use neuropop::io::pickle::PyValue;
-/// let v = PyValue::Dict(vec![(PyValue::Str("bin_size".into()), PyValue::Float(0.01))]);
-/// assert_eq!(v.get("bin_size").and_then(PyValue::as_f64), Some(0.01));
-/// assert_eq!(v.type_name(), "dict");
-/// ```
-#[derive(Clone, Debug, PartialEq)]
-pub enum PyValue {
-    /// `None`.
-    None,
-    /// `True` / `False`.
-    Bool(bool),
-    /// An integer that fits in 64 bits (larger ones are a decode error).
-    Int(i64),
-    /// A float.
-    Float(f64),
-    /// A `str`; also Python 2 `str` (`BINSTRING`), decoded as Latin-1.
-    Str(String),
-    /// `bytes` or `bytearray`.
-    Bytes(Vec<u8>),
-    /// A list; also sets and frozensets, in stream order.
-    List(Vec<PyValue>),
-    /// A tuple.
-    Tuple(Vec<PyValue>),
-    /// A dict as (key, value) pairs in insertion order; a repeated key keeps its first position
-    /// and its last value, as in Python.
-    Dict(Vec<(PyValue, PyValue)>),
-    /// A numpy array; numpy scalars (`numpy.float64(0.01)`, `numpy.str_("x")`) are 0-d arrays.
-    Array(NdArray),
-}
-
-impl PyValue {
-    /// The value stored under a `str` key of a dict (`None` for other values or missing keys).
-    ///
-    /// ```
-    /// use neuropop::io::pickle::PyValue;
-    /// let d = PyValue::Dict(vec![(PyValue::Str("a".into()), PyValue::Int(1))]);
-    /// assert_eq!(d.get("a"), Some(&PyValue::Int(1)));
-    /// assert_eq!(d.get("b"), None);
-    /// ```
-    pub fn get(&self, key: &str) -> Option<&PyValue> {
-        match self {
-            PyValue::Dict(items) => items
-                .iter()
-                .find(|(k, _)| matches!(k, PyValue::Str(s) if s == key))
-                .map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// Removes and returns the value under a `str` key of a dict, moving it out without a copy
-    /// (useful for taking large arrays out of a decoded session).
-    ///
-    /// ```
-    /// use neuropop::io::pickle::PyValue;
-    /// let mut d = PyValue::Dict(vec![(PyValue::Str("a".into()), PyValue::Int(1))]);
-    /// assert_eq!(d.remove("a"), Some(PyValue::Int(1)));
-    /// assert_eq!(d.get("a"), None);
-    /// ```
-    pub fn remove(&mut self, key: &str) -> Option<PyValue> {
-        match self {
-            PyValue::Dict(items) => {
-                let i = items
-                    .iter()
-                    .position(|(k, _)| matches!(k, PyValue::Str(s) if s == key))?;
-                Some(items.remove(i).1)
-            }
-            _ => None,
-        }
-    }
-
-    /// The array, for [`PyValue::Array`].
-    ///
-    /// ```
-    /// use neuropop::io::{npy::{NdArray, NpyData}, pickle::PyValue};
-    /// let v = PyValue::Array(NdArray::new(vec![1], NpyData::F64(vec![2.0]))?);
-    /// assert_eq!(v.as_array().map(|a| a.len()), Some(1));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn as_array(&self) -> Option<&NdArray> {
-        match self {
-            PyValue::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// The array, consumed, for [`PyValue::Array`].
-    ///
-    /// ```
-    /// use neuropop::io::{npy::{NdArray, NpyData}, pickle::PyValue};
-    /// let v = PyValue::Array(NdArray::new(vec![1], NpyData::F64(vec![2.0]))?);
-    /// assert!(v.into_array().is_some());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn into_array(self) -> Option<NdArray> {
-        match self {
-            PyValue::Array(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// The text of a `str`, or of a 0-d text array (a `numpy.str_` scalar).
-    ///
-    /// ```
-    /// use neuropop::io::{npy::{NdArray, NpyData}, pickle::PyValue};
-    /// assert_eq!(PyValue::Str("Cori".into()).as_str(), Some("Cori"));
-    /// let np_str = PyValue::Array(NdArray::new(vec![], NpyData::Str(vec!["Cori".into()]))?);
-    /// assert_eq!(np_str.as_str(), Some("Cori"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            PyValue::Str(s) => Some(s),
-            PyValue::Array(NdArray {
-                shape,
-                data: NpyData::Str(v),
-                ..
-            }) if shape.is_empty() => v.first().map(String::as_str),
-            _ => None,
-        }
-    }
-
-    /// The number held by an `int`, a `float`, or a 0-d numeric array (a numpy scalar such as
-    /// `numpy.float64(0.01)`).
-    ///
-    /// ```
-    /// use neuropop::io::{npy::{NdArray, NpyData}, pickle::PyValue};
-    /// assert_eq!(PyValue::Int(3).as_f64(), Some(3.0));
-    /// let scalar = PyValue::Array(NdArray::new(vec![], NpyData::F64(vec![0.01]))?);
-    /// assert_eq!(scalar.as_f64(), Some(0.01));
-    /// assert_eq!(PyValue::Str("x".into()).as_f64(), None);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            PyValue::Int(i) => Some(*i as f64),
-            PyValue::Float(f) => Some(*f),
-            PyValue::Array(a)
-                if a.shape.is_empty()
-                    && !matches!(a.data, NpyData::Str(_) | NpyData::Object(_)) =>
-            {
-                a.to_f64_c_order().ok().and_then(|v| v.first().copied())
-            }
-            _ => None,
-        }
-    }
-
-    /// The number held by an `int`, a `bool`, or a 0-d integer or boolean array.
-    ///
-    /// ```
-    /// use neuropop::io::pickle::PyValue;
-    /// assert_eq!(PyValue::Int(-4).as_i64(), Some(-4));
-    /// assert_eq!(PyValue::Float(1.0).as_i64(), None);
-    /// ```
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            PyValue::Int(i) => Some(*i),
-            PyValue::Bool(b) => Some(i64::from(*b)),
-            PyValue::Array(a)
-                if a.shape.is_empty()
-                    && !matches!(
-                        a.data,
-                        NpyData::F32(_) | NpyData::F64(_) | NpyData::Str(_) | NpyData::Object(_)
-                    ) =>
-            {
-                a.to_i64_c_order().ok().and_then(|v| v.first().copied())
-            }
-            _ => None,
-        }
-    }
-
-    /// The items of a list or tuple.
-    ///
-    /// ```
-    /// use neuropop::io::pickle::PyValue;
-    /// assert_eq!(PyValue::Tuple(vec![PyValue::None]).as_list().map(|l| l.len()), Some(1));
-    /// ```
-    pub fn as_list(&self) -> Option<&[PyValue]> {
-        match self {
-            PyValue::List(v) | PyValue::Tuple(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// Python's name for the value's type (`"ndarray"` for arrays), for messages.
-    ///
-    /// ```
-    /// assert_eq!(neuropop::io::pickle::PyValue::None.type_name(), "NoneType");
-    /// ```
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            PyValue::None => "NoneType",
-            PyValue::Bool(_) => "bool",
-            PyValue::Int(_) => "int",
-            PyValue::Float(_) => "float",
-            PyValue::Str(_) => "str",
-            PyValue::Bytes(_) => "bytes",
-            PyValue::List(_) => "list",
-            PyValue::Tuple(_) => "tuple",
-            PyValue::Dict(_) => "dict",
-            PyValue::Array(_) => "ndarray",
-        }
-    }
-}
 
 /// Decodes a pickle stream into data, refusing every global outside the allow-list (see the
 /// module documentation). `path` is used in error messages only.
@@ -834,7 +627,7 @@ impl<R: Read> Unpickler<R> {
     ) -> Result<NpyData> {
         // A large uint8 buffer already is the array's storage: hand the bytes over instead of
         // copying them (the buffer is dropped after decoding anyway, see below).
-        if matches!(dtype.kind, npy::Kind::U8)
+        if matches!(dtype.kind, Kind::U8)
             && let Some(slot) = self.arena.get_mut(buf)
             && matches!(slot, Obj::Bytes(b) if b.len() == count && count >= DROP_AFTER_DECODE)
             && let Obj::Bytes(bytes) = std::mem::replace(slot, Obj::Consumed)
@@ -842,10 +635,10 @@ impl<R: Read> Unpickler<R> {
             return Ok(NpyData::U8(bytes));
         }
         let (result, size) = match self.obj(buf)? {
-            Obj::Bytes(b) => (npy::decode_all(dtype, b, count), b.len()),
+            Obj::Bytes(b) => (dtype::decode_all(dtype, b, count), b.len()),
             Obj::Str(s) => {
                 let bytes = latin1_bytes(s).map_err(|m| self.err(format!("{what}: {m}")))?;
-                (npy::decode_all(dtype, &bytes, count), bytes.len())
+                (dtype::decode_all(dtype, &bytes, count), bytes.len())
             }
             other => {
                 return Err(self.err(format!(

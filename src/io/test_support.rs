@@ -70,7 +70,7 @@ pub(crate) fn check_array(a: &NdArray, e: &Value, ctx: &str) {
                 unreachable!()
             };
             let ordered = req(
-                crate::io::npy::c_order_map(s, f, items, |x| Ok(x.clone())).ok(),
+                crate::io::value::c_order_map(s, f, items, |x| Ok(x.clone())).ok(),
                 "order",
             );
             for (i, (item, want)) in ordered.iter().zip(values).enumerate() {
@@ -87,7 +87,7 @@ pub(crate) fn check_array(a: &NdArray, e: &Value, ctx: &str) {
         }
         NpyData::U64(v) => {
             let ordered = req(
-                crate::io::npy::c_order_map(&a.shape, a.fortran_order, v, |x| Ok(*x)).ok(),
+                crate::io::value::c_order_map(&a.shape, a.fortran_order, v, |x| Ok(*x)).ok(),
                 "order",
             );
             let want: Vec<u64> = values.iter().map(|v| req(v.as_u64(), "u64")).collect();
