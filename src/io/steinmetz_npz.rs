@@ -492,7 +492,7 @@ pub fn session_with_counts(
     path: &Path,
     index: usize,
 ) -> Result<(Recording, CountTensor)> {
-    let rec = build_recording(&value, path, index, None)?;
+    let rec = build_recording(&value, path, index, None).map(print_warning)?;
     let bin_size = Session::new(&value, path, index)?
         .bin_size()?
         .unwrap_or(DEFAULT_BIN_SIZE_S);
