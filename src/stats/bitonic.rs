@@ -19,16 +19,23 @@
 //! Reference: K. E. Batcher, "Sorting networks and their applications", AFIPS 1968.
 
 /// Fewest and most words [`sort_words`] gives to the network; outside this range, and
-/// without AVX2, it calls `sort_unstable` (which is faster below 64 words).
+/// without AVX2 (or with the portable kernels forced, see [`simd`](super::simd)), it calls
+/// `sort_unstable` (which is faster below 64 words).
 pub(crate) const NETWORK_MIN: usize = 64;
 pub(crate) const NETWORK_MAX: usize = 2048;
 
 /// Sorts `v` ascending; `buf` is reused between calls.
 pub(crate) fn sort_words(v: &mut [u32], buf: &mut Vec<u32>) {
+    sort_words_with(v, buf, super::simd::avx2_available());
+}
+
+/// [`sort_words`] with the network allowed or not by `use_network` instead of the
+/// process-wide switch. A sorted list is unique, so both give the same words.
+pub(crate) fn sort_words_with(v: &mut [u32], buf: &mut Vec<u32>, use_network: bool) {
     let n = v.len();
     #[cfg(target_arch = "x86_64")]
     {
-        if (NETWORK_MIN..=NETWORK_MAX).contains(&n) && std::arch::is_x86_feature_detected!("avx2") {
+        if use_network && (NETWORK_MIN..=NETWORK_MAX).contains(&n) && super::simd::avx2_detected() {
             let big = n.next_power_of_two().max(128);
             buf.clear();
             buf.extend_from_slice(v);
@@ -42,7 +49,7 @@ pub(crate) fn sort_words(v: &mut [u32], buf: &mut Vec<u32>) {
             return;
         }
     }
-    let _ = buf;
+    let _ = (buf, use_network, n);
     v.sort_unstable();
 }
 
@@ -320,6 +327,23 @@ mod tests {
                 want.sort_unstable();
                 sort_words(&mut v, &mut buf);
                 assert_eq!(v, want, "n = {n}, range {range}");
+            }
+        }
+    }
+
+    #[test]
+    fn network_and_sort_unstable_give_the_same_words() {
+        // The two paths of the process-wide switch, on the same inputs (issue 21).
+        let mut r = rng::stream(12, 0);
+        let mut buf = Vec::new();
+        for n in [0usize, 1, 63, 64, 65, 128, 780, 1023, 2048, 2049] {
+            for range in [u32::MAX, 3] {
+                let v: Vec<u32> = (0..n).map(|_| r.random_range(0..=range)).collect();
+                let (mut network, mut portable) = (v.clone(), v.clone());
+                sort_words_with(&mut network, &mut buf, true);
+                sort_words_with(&mut portable, &mut buf, false);
+                assert_eq!(network, portable, "n = {n}, range {range}");
+                assert!(portable.windows(2).all(|w| w[0] <= w[1]));
             }
         }
     }

@@ -145,16 +145,29 @@ pub fn gram(x: ArrayView2<f64>) -> Array2<f64> {
 }
 
 /// `X Xᵀ` for `x` (row-major, `n` rows of `k` values, each row starting `lda ≥ k` values
-/// after the previous one), written into `out` as an `n × n` row-major matrix. Made for the
-/// few dozen rows of one split-half repetition: with AVX2 and FMA and `n ≤` [`SMALL_GRAM_MAX`]
-/// a register-blocked kernel reads the rows where they lie (BLAS would first copy them into
-/// its packed layout, which for 40 rows costs as much as the product), and both triangles
-/// are written; otherwise BLAS `dsyrk` writes the upper triangle and entries below the
-/// diagonal are left as they were.
+/// after the previous one), written into `out` as an `n × n` row-major matrix, both triangles
+/// (`out[j][i]` is the same number as `out[i][j]`). Made for the few dozen rows of one
+/// split-half repetition: with AVX2 and FMA (see [`simd`](super::simd)) and
+/// `n ≤` [`SMALL_GRAM_MAX`] a register-blocked kernel reads the rows where they lie (BLAS
+/// would first copy them into its packed layout, which for 40 rows costs as much as the
+/// product); otherwise BLAS `dsyrk` computes the upper triangle and it is mirrored. The two
+/// paths add in different orders, so they agree to rounding (each within γ_k Σ|aᵢbᵢ| of the
+/// exact product, γ_k = kε/(1 − kε)), and exactly where every sum is exact (integers).
 ///
 /// # Panics
 /// If `lda < k` or `x` is shorter than `n` rows (a programming error).
 pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, lda: usize, out: &mut Vec<f64>) {
+    gram_of_rows_with(x, (n, k, lda), out, super::simd::avx2_fma_available());
+}
+
+/// [`gram_of_rows_into`] with the kernel chosen by `fma` (the small-Gram kernel where the CPU
+/// has AVX2 and FMA) instead of the process-wide switch.
+pub(crate) fn gram_of_rows_with(
+    x: &[f64],
+    (n, k, lda): (usize, usize, usize),
+    out: &mut Vec<f64>,
+    fma: bool,
+) {
     assert!(
         lda >= k && (n == 0 || x.len() >= (n - 1) * lda + k),
         "gram_of_rows_into: x must hold n rows of k values, lda apart"
@@ -162,17 +175,14 @@ pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, lda: usize, out: 
     crate::mem::resize_huge(out, n * n);
     #[cfg(target_arch = "x86_64")]
     {
-        if n > 0
-            && n <= SMALL_GRAM_MAX
-            && std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma")
-        {
+        if fma && n > 0 && n <= SMALL_GRAM_MAX && super::simd::avx2_fma_detected() {
             // SAFETY: AVX2 and FMA are available (checked just above); `x` holds n rows of k
             // values lda apart (checked above) and `out` n × n values.
             unsafe { small_gram_fma(x, n, k, lda, out) };
             return;
         }
     }
+    let _ = fma;
     match (i32::try_from(n), i32::try_from(k), i32::try_from(lda)) {
         // SAFETY: `x` holds n rows of k values lda apart (checked above) and `out` n × n
         // (ldc = n).
@@ -184,9 +194,16 @@ pub(crate) fn gram_of_rows_into(x: &[f64], n: usize, k: usize, lda: usize, out: 
                 let xi = &x[i * lda..i * lda + k];
                 for j in i..n {
                     let xj = &x[j * lda..j * lda + k];
-                    out[i * n + j] = xi.iter().zip(xj).map(|(a, b)| a * b).sum();
+                    // From +0.0, as the kernels: an empty product is +0, not Sum's −0.
+                    out[i * n + j] = xi.iter().zip(xj).fold(0.0, |s, (a, b)| s + a * b);
                 }
             }
+        }
+    }
+    // The lower triangle from the upper, as the small kernel writes it.
+    for i in 1..n {
+        for j in 0..i {
+            out[i * n + j] = out[j * n + i];
         }
     }
 }
@@ -293,17 +310,30 @@ fn put_block<const M: usize>(
 /// `out[i · ldo + j] = ⟨a_i, b_j⟩` for the `n_a` rows of `a` (`lda` apart) and the `n_b`
 /// rows of `b` (`ldb` apart), `k` values each: the products of a few dozen rows with a few
 /// dozen others, by [`block_3xm`] where AVX2 and FMA are available (BLAS is several times
-/// slower at these shapes).
+/// slower at these shapes) and the [`simd`](super::simd) switch allows, otherwise by a plain
+/// loop (the two agree to rounding, as in [`gram_of_rows_into`]).
 ///
 /// # Panics
 /// If a row stride is below `k`, an input is shorter than its rows or `out` shorter than
 /// `n_a` rows of `n_b` values `ldo` apart (a programming error).
 pub(crate) fn products_of_rows_into(
-    (a, n_a, lda): (&[f64], usize, usize),
-    (b, n_b, ldb): (&[f64], usize, usize),
+    a: (&[f64], usize, usize),
+    b: (&[f64], usize, usize),
     k: usize,
     out: &mut [f64],
     ldo: usize,
+) {
+    products_of_rows_with(a, b, (k, ldo), out, super::simd::avx2_fma_available());
+}
+
+/// [`products_of_rows_into`] with the kernel chosen by `fma` instead of the process-wide
+/// switch.
+pub(crate) fn products_of_rows_with(
+    (a, n_a, lda): (&[f64], usize, usize),
+    (b, n_b, ldb): (&[f64], usize, usize),
+    (k, ldo): (usize, usize),
+    out: &mut [f64],
+    fma: bool,
 ) {
     let holds = |v: &[f64], n: usize, ld: usize, width: usize| {
         ld >= width && (n == 0 || v.len() >= (n - 1) * ld + width)
@@ -317,18 +347,19 @@ pub(crate) fn products_of_rows_into(
     }
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if fma && super::simd::avx2_fma_detected() {
             // SAFETY: AVX2 and FMA are available (checked just above); the rows are in bounds
             // (checked above).
             unsafe { products_fma((a, n_a, lda), (b, n_b, ldb), k, out, ldo) };
             return;
         }
     }
+    let _ = fma;
     for i in 0..n_a {
         for j in 0..n_b {
             let (ai, bj) = (&a[i * lda..i * lda + k], &b[j * ldb..j * ldb + k]);
-            out[i * ldo + j] = ai.iter().zip(bj).map(|(x, y)| x * y).sum();
+            // From +0.0, as the kernel: an empty product is +0, not Sum's −0.
+            out[i * ldo + j] = ai.iter().zip(bj).fold(0.0, |s, (x, y)| s + x * y);
         }
     }
 }
@@ -556,29 +587,99 @@ mod tests {
         assert!((0..3).all(|i| (i..3).all(|j| rows[i * 3 + j] == 0.0)));
     }
 
+    /// Inputs for the kernel-against-kernel tests: real values (with an offset, as firing
+    /// rates), or small integers (spike counts) whose products and sums are all exact.
+    fn rows(len: usize, integers: bool) -> Vec<f64> {
+        (0..len)
+            .map(|t| {
+                let v = ((t * 37 % 101) as f64 * 0.173).sin() * 50.0 + 20.0;
+                if integers { v.round() } else { v }
+            })
+            .collect()
+    }
+
+    /// The documented tolerance between two summation orders of ⟨a, b⟩ (k terms): each is
+    /// within γ_k Σ|aᵢbᵢ| of the exact value (Higham, Accuracy and Stability of Numerical
+    /// Algorithms, §3.1; an FMA only removes roundings), so they are within twice that.
+    fn two_orders(a: &[f64], b: &[f64]) -> f64 {
+        let k = a.len() as f64;
+        let gamma = k * f64::EPSILON / 2.0 / (1.0 - k * f64::EPSILON / 2.0);
+        2.0 * gamma * a.iter().zip(b).map(|(x, y)| (x * y).abs()).sum::<f64>()
+    }
+
     #[test]
-    fn small_rows_kernel_matches_the_definition_in_both_triangles() {
-        // Row counts around the 3 × 4 blocks, depths around the 4-wide steps, padded rows.
-        for n in [1usize, 2, 3, 4, 5, 7, 12, 13, 40] {
+    fn small_rows_kernel_and_blas_fill_both_triangles_alike() {
+        // Row counts around the 3 × 4 blocks, depths around the 4-wide steps, padded rows;
+        // n = 257 is past SMALL_GRAM_MAX, where both settings take BLAS.
+        for n in [1usize, 2, 3, 4, 5, 7, 12, 13, 40, 257] {
             for k in [0usize, 1, 3, 4, 5, 17, 130] {
+                if n == 257 && k > 5 {
+                    continue;
+                }
                 let lda = k + 3;
-                let x: Vec<f64> = (0..n * lda)
-                    .map(|t| ((t * 37 % 101) as f64 * 0.173).sin() * 50.0 + 20.0)
-                    .collect();
-                let mut g = vec![f64::NAN; 2];
-                gram_of_rows_into(&x, n, k, lda, &mut g);
-                for i in 0..n {
-                    for j in 0..n {
-                        let want: f64 = (0..k).map(|f| x[i * lda + f] * x[j * lda + f]).sum();
-                        let got = if j >= i { g[i * n + j] } else { g[j * n + i] };
-                        assert!(
-                            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-                            "n {n} k {k} ({i}, {j}): {got} vs {want}"
-                        );
-                        #[cfg(target_arch = "x86_64")]
-                        if std::arch::is_x86_feature_detected!("fma") {
-                            assert_eq!(g[i * n + j].to_bits(), g[j * n + i].to_bits());
+                for integers in [false, true] {
+                    let x = rows(n * lda, integers);
+                    let row = |i: usize| &x[i * lda..i * lda + k];
+                    let (mut fma, mut blas) = (vec![f64::NAN; 2], vec![f64::NAN; 2]);
+                    gram_of_rows_with(&x, (n, k, lda), &mut fma, true);
+                    gram_of_rows_with(&x, (n, k, lda), &mut blas, false);
+                    for i in 0..n {
+                        for j in 0..n {
+                            let want: f64 = row(i).iter().zip(row(j)).map(|(a, b)| a * b).sum();
+                            let tol = two_orders(row(i), row(j));
+                            for (path, g) in [("fma", &fma), ("blas", &blas)] {
+                                let got = g[i * n + j];
+                                assert!(
+                                    (got - want).abs() <= tol,
+                                    "{path} n {n} k {k} ({i}, {j}): {got} vs {want}"
+                                );
+                                // Both triangles, the same number.
+                                assert_eq!(got.to_bits(), g[j * n + i].to_bits(), "{path}");
+                            }
+                            let (a, b) = (fma[i * n + j], blas[i * n + j]);
+                            if integers {
+                                assert_eq!(a.to_bits(), b.to_bits(), "n {n} k {k} ({i}, {j})");
+                            } else {
+                                assert!((a - b).abs() <= tol, "n {n} k {k} ({i}, {j}): {a} vs {b}");
+                            }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn products_kernel_and_plain_loop_agree() {
+        for (n_a, n_b, k) in [
+            (1usize, 1usize, 0usize),
+            (2, 5, 3),
+            (7, 4, 9),
+            (50, 40, 130),
+        ] {
+            let (lda, ldb, ldo) = (k + 2, k + 1, n_b + 3);
+            for integers in [false, true] {
+                let (a, b) = (rows(n_a * lda, integers), rows(n_b * ldb + 7, integers));
+                let b = &b[7..];
+                let run = |fma: bool| {
+                    let mut out = vec![f64::NAN; n_a * ldo];
+                    products_of_rows_with((&a, n_a, lda), (b, n_b, ldb), (k, ldo), &mut out, fma);
+                    out
+                };
+                let (fma, plain) = (run(true), run(false));
+                for i in 0..n_a {
+                    for j in 0..n_b {
+                        let (x, y) = (fma[i * ldo + j], plain[i * ldo + j]);
+                        let tol = two_orders(&a[i * lda..i * lda + k], &b[j * ldb..j * ldb + k]);
+                        if integers {
+                            assert_eq!(x.to_bits(), y.to_bits(), "({i}, {j})");
+                        } else {
+                            assert!((x - y).abs() <= tol, "({i}, {j}): {x} vs {y}");
+                        }
+                    }
+                    // Neither writes past the n_b products of a row.
+                    for out in [&fma, &plain] {
+                        assert!(out[i * ldo + n_b..(i + 1) * ldo].iter().all(|v| v.is_nan()));
                     }
                 }
             }

@@ -1,4 +1,6 @@
-//! Statistics: seeded RNG streams, ranks, correlations with p-values, bootstrap, permutation, FDR.
+//! Statistics: seeded RNG streams, ranks, correlations with p-values, bootstrap, permutation, FDR;
+//! and the numeric kernels under them (Gram products, sums of squared differences, sorting
+//! networks) with their one SIMD switch ([`simd`]).
 
 pub(crate) mod bitonic;
 pub mod bootstrap;
@@ -11,5 +13,6 @@ pub mod percentile;
 pub mod permutation;
 pub mod rank;
 pub mod rng;
+pub mod simd;
 
 pub use percentile::{percentile, percentile_sorted};

@@ -196,8 +196,9 @@ pub struct SpearmanScratch {
 /// or either input is constant.
 ///
 /// Inputs of 64 to 2,048 values (the condensed RDMs of 12 to 64 conditions) are ranked from
-/// 32-bit words sorted by an AVX2 bitonic network where the CPU has one; the ranks, and so ρ,
-/// are the same either way.
+/// 32-bit words sorted by an AVX2 bitonic network where the CPU has one (and the portable
+/// kernels are not forced, see [`simd`](crate::stats::simd)); the ranks, and so ρ, are the
+/// same either way.
 ///
 /// # Panics
 /// If the lengths differ (a programming error).

@@ -191,6 +191,8 @@ struct Scratch {
     means_a: Array2<f64>,
     means_b: Array2<f64>,
     ga: Vec<f64>,
+    /// Gram route: the inverse norms of the halves; Euclidean route: the work buffer of
+    /// `small_rdm_into` (the packed half means).
     norm_a: Vec<f64>,
     norm_b: Vec<f64>,
     rdm_a: Vec<f64>,
@@ -254,6 +256,8 @@ pub(super) fn random_split_scores(
     // in as a batch costs to sum.
     let mut first = CacheAligned::zeroed(batch_reps * c * stride);
     let mut scores = Vec::with_capacity(n_splits);
+    // The sums' kernels (same bits either way), chosen once for the run.
+    let avx2 = crate::stats::simd::avx2_available();
     for batch_start in (0..n_splits).step_by(batch_reps) {
         let n_reps = batch_reps.min(n_splits - batch_start);
         // Each repetition's halves from its own stream, conditions in order.
@@ -287,10 +291,10 @@ pub(super) fn random_split_scores(
                         tile_sums(
                             &b.tiled[at..at + n_c * TILE],
                             masks,
-                            n_groups[ci],
+                            (n_groups[ci], stride),
                             tables.slice_mut(),
                             &mut out[k * TILE..],
-                            stride,
+                            avx2,
                         );
                     }
                 },
@@ -345,14 +349,15 @@ fn draw_halves(
 
 /// Builds the subset-sum tables of one condition's tile (`rows`: n_c × [`TILE`]) and sums
 /// every repetition's first half from them, `Σ_g tables[g][mask[g]]` with the groups in
-/// order, into `out[j · stride..][..TILE]` for repetition j.
+/// order, into `out[j · stride..][..TILE]` for repetition j. `avx2` takes the AVX2 kernels
+/// where the CPU has them; both paths add the same terms in the same order (same bits).
 fn tile_sums(
     rows: &[f64],
     masks: &[u8],
-    n_groups: usize,
+    (n_groups, stride): (usize, usize),
     tables: &mut [f64],
     out: &mut [f64],
-    stride: usize,
+    avx2: bool,
 ) {
     let tables = &mut tables[..n_groups * SUBSETS * TILE];
     let n_reps = masks.len() / n_groups;
@@ -360,7 +365,7 @@ fn tile_sums(
     assert!(n_reps == 0 || (n_reps - 1) * stride + TILE <= out.len());
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if avx2 && crate::stats::simd::avx2_detected() {
             // Streaming stores need every destination tile 32-byte aligned.
             assert!(
                 (out.as_ptr() as usize).is_multiple_of(32) && stride.is_multiple_of(4),
@@ -375,6 +380,7 @@ fn tile_sums(
             return;
         }
     }
+    let _ = avx2;
     build_tables(rows, 0..n_groups, tables);
     for (j, mask) in masks.chunks_exact(n_groups).enumerate() {
         let mut acc = [0.0f64; TILE];
@@ -739,6 +745,67 @@ mod tests {
             // A repetition's score does not depend on how many others are drawn with it.
             let more = random_split_scores(x.view(), &by, &keep, &opts, 2 * MAX_BATCH + 3);
             assert_eq!(got[..], more[..41], "{metric:?}");
+        }
+    }
+
+    #[test]
+    fn tile_sums_avx2_and_portable_give_the_same_bits() {
+        // Both paths add the same table entries in the same order, so the sums are equal bit
+        // for bit (issue 21). Trial counts around the groups of four (partial last groups),
+        // odd and even numbers of repetitions (the AVX2 kernel takes them in pairs).
+        let mut r = rng::stream(21, 0);
+        for n_c in [1usize, 2, 3, 4, 5, 7, 8, 9, 13, 50] {
+            let n_groups = n_c.div_ceil(GROUP);
+            let rows: Vec<f64> = (0..n_c * TILE)
+                .map(|_| r.random::<f64>() * 30.0 - 3.0)
+                .collect();
+            for n_reps in [1usize, 2, 5, 16] {
+                let masks: Vec<u8> = (0..n_reps * n_groups)
+                    .map(|k| {
+                        let members = GROUP.min(n_c - (k % n_groups) * GROUP);
+                        r.random_range(0..1u8 << members)
+                    })
+                    .collect();
+                let stride = 3 * TILE;
+                let sums = |avx2: bool| {
+                    let mut tables = CacheAligned::zeroed(n_groups * SUBSETS * TILE);
+                    let mut out = CacheAligned::zeroed(n_reps * stride);
+                    out.slice_mut().fill(f64::NAN);
+                    tile_sums(
+                        &rows,
+                        &masks,
+                        (n_groups, stride),
+                        tables.slice_mut(),
+                        out.slice_mut(),
+                        avx2,
+                    );
+                    out.slice().to_vec()
+                };
+                let (portable, avx2) = (sums(false), sums(true));
+                for j in 0..n_reps {
+                    for k in 0..TILE {
+                        let (a, b) = (portable[j * stride + k], avx2[j * stride + k]);
+                        assert_eq!(a.to_bits(), b.to_bits(), "n_c {n_c} rep {j} feature {k}");
+                        // And the sum is the one the masks ask for, up to rounding.
+                        let want: f64 = (0..n_c)
+                            .filter(|&t| masks[j * n_groups + t / GROUP] >> (t % GROUP) & 1 == 1)
+                            .map(|t| rows[t * TILE + k])
+                            .sum();
+                        assert!((a - want).abs() <= 1e-12 * want.abs().max(1.0));
+                    }
+                    // Nothing written beyond the tile.
+                    assert!(
+                        portable[j * stride + TILE..(j + 1) * stride]
+                            .iter()
+                            .all(|v| v.is_nan())
+                    );
+                    assert!(
+                        avx2[j * stride + TILE..(j + 1) * stride]
+                            .iter()
+                            .all(|v| v.is_nan())
+                    );
+                }
+            }
         }
     }
 
