@@ -1,16 +1,21 @@
 //! Representational dissimilarity matrices: the [`Rdm`] type and the distance metrics.
 //!
 //! [`rdm`] dispatches to one small function per [`Metric`]; each gives the numbers of
-//! `scipy.spatial.distance.pdist(x, metric)` (to ~1e-12 relative on well-conditioned data)
-//! but computes them from a Gram product `X Xᵀ` (cache-blocked matrix multiplication, rows in
-//! parallel with rayon) instead of n²/2 separate loops:
+//! `scipy.spatial.distance.pdist(x, metric)`:
 //!
-//! | metric | rows prepared | distance from g = ⟨uᵢ, uⱼ⟩ |
+//! | metric | computed as | agreement with pdist |
 //! |---|---|---|
-//! | `euclidean` | columns centred (distances are translation invariant; centring avoids cancellation) | √max(0, ‖uᵢ‖² + ‖uⱼ‖² − 2g) |
-//! | `sqeuclidean` | as euclidean | max(0, ‖uᵢ‖² + ‖uⱼ‖² − 2g) |
-//! | `cosine` | rows scaled to unit norm | clamp(1 − g, 0, 2) |
-//! | `correlation` | rows centred, then scaled to unit norm | clamp(1 − g, 0, 2) |
+//! | `sqeuclidean` | Σ (xᵢ − yᵢ)² added feature after feature, as pdist adds them (`stats::sqdiff`) | the same bits |
+//! | `euclidean` | the square root of that sum, as pdist | the same bits |
+//! | `cosine` | 1 − g on rows scaled to unit norm, g from a Gram product `U Uᵀ` | ~1e-12 relative on well-conditioned data |
+//! | `correlation` | as cosine, rows centred first | as cosine |
+//!
+//! Euclidean distances are summed from the differences, in pdist's order, because Spearman-based
+//! comparisons rank them: on spike counts many distances are mathematically equal, and they come
+//! out exactly equal (the sums are exact), where the Gram form ‖x‖² + ‖y‖² − 2⟨x, y⟩ would break
+//! the ties by rounding. Cosine and correlation distances of real data are rarely tied, and
+//! come from the Gram product (cache-blocked matrix multiplication, rows in parallel with
+//! rayon) instead of n²/2 separate loops.
 //!
 //! A row with zero norm (cosine) or zero variance (correlation) has no direction, and scipy
 //! returns NaN for every distance involving it. [`rdm`] refuses such input with an error naming
@@ -19,11 +24,12 @@
 //! Noise-normalised distances ([`mahalanobis`], [`crossnobis`]) follow rsatoolbox's
 //! `calc_rdm(..., method='mahalanobis' | 'crossnobis')`, see their docs.
 
-use ndarray::{Array2, ArrayView2, Axis, s};
+use ndarray::{Array2, ArrayView2, s};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::stats::sqdiff;
 
 /// A distance metric between condition patterns (rows).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -347,7 +353,8 @@ pub(crate) fn check_finite(x: ArrayView2<f64>, context: &str) -> Result<()> {
     Ok(())
 }
 
-/// Euclidean RDM (`pdist(x, 'euclidean')`) of finite input.
+/// Euclidean RDM (`pdist(x, 'euclidean')`) of finite input: the square root of
+/// [`sqeuclidean`]'s sums, pdist's bits.
 ///
 /// ```
 /// use ndarray::array;
@@ -362,32 +369,32 @@ pub fn euclidean(x: ArrayView2<f64>) -> Rdm {
 
 /// Squared Euclidean RDM (`pdist(x, 'sqeuclidean')`) of finite input.
 ///
+/// Each pair's squared differences are added feature after feature from 0, the order in which
+/// pdist adds them, so every distance is pdist's bits: exact whenever the squared differences
+/// sum exactly (integer counts), and equal wherever pdist's are equal. See
+/// `docs/methods/rsa.md` for how this is computed fast.
+///
 /// ```
 /// use ndarray::array;
 /// let r = neuropop::rsa::rdm::sqeuclidean(array![[0.0, 0.0], [3.0, 4.0]].view());
 /// assert_eq!(r.upper(), &[25.0]);
+/// // Counts: equal distances are exactly equal (here 1 + 4 = 4 + 1).
+/// let c = neuropop::rsa::rdm::sqeuclidean(array![[0.0, 0.0], [1.0, 2.0], [2.0, 1.0]].view());
+/// assert_eq!(c.get(0, 1), c.get(0, 2));
 /// ```
 pub fn sqeuclidean(x: ArrayView2<f64>) -> Rdm {
-    let n = x.nrows();
-    let mut u = x.to_owned();
-    if n > 0 {
-        let mean = x.mean_axis(Axis(0)).expect("n > 0");
-        u -= &mean;
-    }
-    let sq: Vec<f64> = u.rows().into_iter().map(|r| r.dot(&r)).collect();
-    let condensed = gram_condensed(u.view(), |i, j, g| {
-        let d2 = sq[i] + sq[j] - 2.0 * g;
-        // Near-identical rows: the Gram form has lost most digits to cancellation, so
-        // recompute from the differences (exactly 0 for identical rows, as scipy).
-        if d2 <= CANCELLATION * (sq[i] + sq[j]) {
-            direct_sq(u.row(i), u.row(j))
-        } else {
-            d2
+    let (n, p) = x.dim();
+    let owned;
+    let values: &[f64] = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = x.as_standard_layout().into_owned();
+            owned.as_slice().expect("standard layout")
         }
-    });
+    };
     Rdm {
         n,
-        condensed,
+        condensed: sqdiff::condensed(values, n, p, crate::stats::simd::vector_level()),
         labels: None,
     }
 }
@@ -520,14 +527,14 @@ pub fn cdist(a: ArrayView2<f64>, b: ArrayView2<f64>, metric: Metric) -> Result<A
             }
         }));
     }
-    // Euclidean: direct differences (exact; cdist sizes here are anchors × probes).
+    // Euclidean: direct differences added feature after feature, as cdist adds them (its
+    // bits; exact on counts). cdist sizes here are anchors × probes, small.
     Ok(Array2::from_shape_fn((a.nrows(), b.nrows()), |(i, j)| {
-        let d2: f64 = a
+        let d2 = a
             .row(i)
             .iter()
             .zip(b.row(j))
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum();
+            .fold(0.0, |s, (x, y)| s + (x - y) * (x - y));
         if metric == Metric::SqEuclidean {
             d2
         } else {
@@ -536,7 +543,7 @@ pub fn cdist(a: ArrayView2<f64>, b: ArrayView2<f64>, metric: Metric) -> Result<A
     }))
 }
 
-/// Below this relative size a Gram-derived distance is recomputed from differences.
+/// Below this relative size a Gram-derived cosine distance is recomputed from differences.
 const CANCELLATION: f64 = 1e-4;
 
 fn direct_sq(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {

@@ -14,5 +14,6 @@ pub mod permutation;
 pub mod rank;
 pub mod rng;
 pub mod simd;
+pub(crate) mod sqdiff;
 
 pub use percentile::{percentile, percentile_sorted};

@@ -7,6 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use crate::error::{Error, Result};
 use crate::rsa::rdm::{Metric, centre_rows, check_finite};
 use crate::stats::rank::{SpearmanScratch, spearman_rho};
+use crate::stats::{simd, sqdiff};
 
 /// Validates a trials × features matrix and its per-trial condition codes, and returns, for
 /// every code `0..=max`, its trials in ascending (session) order.
@@ -47,26 +48,29 @@ pub(crate) fn group_means(x: ArrayView2<f64>, sets: &[Vec<usize>]) -> Array2<f64
 ///
 /// Cosine: 1 − clip(⟨mᵢ, mⱼ⟩ / (‖mᵢ‖‖mⱼ‖), −1, 1), NaN for a zero row (0/0), as the
 /// published script and scipy. Correlation: the same on row-centred rows (centres `m` in
-/// place). Euclidean and squared Euclidean: direct differences. Allocation-free given
-/// `norms` and `out` with capacity, for the split loops.
+/// place). Euclidean and squared Euclidean: squared differences added in pdist's order
+/// (`stats::sqdiff`), so the same bits as `pdist` and as [`crate::rsa::rdm()`] (exact on
+/// counts). Allocation-free once `work` (row norms, or the packed rows) and `out` have grown,
+/// for the split loops.
 pub(crate) fn small_rdm_into(
     m: &mut Array2<f64>,
     metric: Metric,
-    norms: &mut Vec<f64>,
+    work: &mut Vec<f64>,
     out: &mut Vec<f64>,
 ) {
     let c = m.nrows();
     out.clear();
+    let p = m.ncols();
     match metric {
         Metric::Cosine | Metric::Correlation => {
             if metric == Metric::Correlation {
                 centre_rows(m);
             }
-            let p = m.ncols();
             let ms = m
                 .as_slice()
                 .expect("condition means are an owned standard-layout array");
             let row = |i: usize| &ms[i * p..(i + 1) * p];
+            let norms = work;
             norms.clear();
             norms.extend((0..c).map(|i| dot(row(i), row(i)).sqrt()));
             for i in 0..c {
@@ -77,20 +81,12 @@ pub(crate) fn small_rdm_into(
             }
         }
         Metric::Euclidean | Metric::SqEuclidean => {
-            for i in 0..c {
-                for j in i + 1..c {
-                    let d2: f64 = m
-                        .row(i)
-                        .iter()
-                        .zip(m.row(j))
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum();
-                    out.push(if metric == Metric::Euclidean {
-                        d2.sqrt()
-                    } else {
-                        d2
-                    });
-                }
+            let ms = m
+                .as_slice()
+                .expect("condition means are an owned standard-layout array");
+            sqdiff::condensed_small_into(ms, (c, p), work, out, simd::vector_level());
+            if metric == Metric::Euclidean {
+                out.iter_mut().for_each(|v| *v = v.sqrt());
             }
         }
     }
@@ -165,6 +161,40 @@ pub(crate) fn guarded_spearman(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_euclidean_path_gives_the_same_bits() {
+        // The split loops' small RDMs, rdm() and cdist() all add squared differences in
+        // pdist's order: the same bits for the same rows, on counts and on other values.
+        use rand::Rng as _;
+        let mut r = crate::stats::rng::stream(22, 0);
+        for counts in [true, false] {
+            let m = Array2::from_shape_fn((23, 17), |_| {
+                if counts {
+                    f64::from(r.random_range(0..4u8))
+                } else {
+                    r.random::<f64>() * 9.0 + 100.0
+                }
+            });
+            for metric in [Metric::Euclidean, Metric::SqEuclidean] {
+                let small = small_rdm(m.clone(), metric);
+                let full = crate::rsa::rdm(m.view(), metric).unwrap().into_condensed();
+                let cross = crate::rsa::cdist(m.view(), m.view(), metric).unwrap();
+                let mut k = 0;
+                for i in 0..23 {
+                    for j in i + 1..23 {
+                        assert_eq!(small[k].to_bits(), full[k].to_bits(), "{metric} ({i}, {j})");
+                        assert_eq!(
+                            small[k].to_bits(),
+                            cross[[i, j]].to_bits(),
+                            "{metric} ({i}, {j})"
+                        );
+                        k += 1;
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn guarded_spearman_names_why_it_is_undefined() {
