@@ -1,5 +1,5 @@
-//! RSA benchmarks: RDMs from Gram products, split-half Shesha with random splits, feature
-//! split, ranking an RDM. Run with `cargo bench --bench rsa`; `cargo bench --bench rsa -- --test` runs each
+//! RSA benchmarks: RDMs (Euclidean from differences in pdist's order, cosine and correlation
+//! from Gram products), split-half Shesha with random splits, feature split, ranking an RDM. Run with `cargo bench --bench rsa`; `cargo bench --bench rsa -- --test` runs each
 //! once as a smoke test.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -19,6 +19,15 @@ fn rdms(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("cosine", |b| {
         b.iter(|| rdm(x.view(), Metric::Cosine).unwrap())
+    });
+    g.bench_function("euclidean", |b| {
+        b.iter(|| rdm(x.view(), Metric::Euclidean).unwrap())
+    });
+    // Spike counts (Poisson-like small integers): the same work, exact sums.
+    let mut r = neuropop::stats::rng::stream(7, 0);
+    let counts = Array2::from_shape_fn((2000, 1000), |_| f64::from(r.random_range(0..8u8)));
+    g.bench_function("euclidean_counts", |b| {
+        b.iter(|| rdm(counts.view(), Metric::Euclidean).unwrap())
     });
     g.bench_function("correlation", |b| {
         b.iter(|| rdm(x.view(), Metric::Correlation).unwrap())
