@@ -175,3 +175,23 @@ pub fn avx2_available() -> bool {
 pub fn avx2_fma_available() -> bool {
     !portable_forced() && avx2_fma_detected()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_environment_sets_the_switch() {
+        // No test of this binary calls `force_portable` (the kernel tests call each path
+        // directly), so the switch is what NEUROPOP_PORTABLE_KERNELS says: a forced-portable
+        // run of the suite (`NEUROPOP_PORTABLE_KERNELS=1 cargo test`) is checked to be one.
+        let from_env = std::env::var(PORTABLE_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+        assert_eq!(portable_forced(), from_env);
+        if from_env {
+            assert!(!avx2_available() && !avx2_fma_available() && !avx512_available());
+            assert_eq!(vector_level(), Level::Portable);
+        } else {
+            assert_eq!(avx2_available(), avx2_detected());
+        }
+    }
+}
