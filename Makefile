@@ -20,6 +20,9 @@ test: export CARGO_INCREMENTAL = 0
 test: deps
 	$(CARGO) fmt --check
 	$(CARGO) test --all-targets
+	# The same RSA and pipeline tests with every hand-written SIMD kernel on its portable path
+	# (stats::simd); the kernel-vs-kernel comparisons are unit tests of the run above.
+	NEUROPOP_PORTABLE_KERNELS=1 $(CARGO) test --lib --test rsa_ties --test rsa_parity --test rsa_properties --test steinmetz_pipeline
 	$(CARGO) test --doc
 	$(CARGO) clippy --all-targets -- -D warnings
 

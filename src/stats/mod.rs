@@ -9,6 +9,7 @@ pub mod covariance;
 pub mod fdr;
 pub mod gram;
 pub mod mt19937;
+mod pearson;
 pub mod percentile;
 pub mod permutation;
 pub mod rank;

@@ -218,7 +218,7 @@ pub fn spearman_rho(a: &[f64], b: &[f64], scratch: &mut SpearmanScratch) -> f64 
     }
     if n >= 1 << 30 {
         // Twice a rank would not fit u32 nor the sums u128: plain floating point.
-        return crate::stats::correlation::pearson_r(&rankdata(a), &rankdata(b));
+        return crate::stats::pearson::pearson_r(&rankdata(a), &rankdata(b));
     }
     if scratch.twice_a.len() < n {
         scratch.twice_a = crate::mem::huge_vec(n);
@@ -551,7 +551,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let want = crate::stats::correlation::pearson_r(&rankdata(&a), &rankdata(&b));
+            let want = crate::stats::pearson::pearson_r(&rankdata(&a), &rankdata(&b));
             let got = spearman_rho(&a, &b, &mut scratch);
             assert!((got - want).abs() < 1e-13, "n = {n}: {got} vs {want}");
         }
