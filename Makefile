@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DEMO_OUT ?= demo-out
 
-.PHONY: deps demo test build fmt clippy bench
+.PHONY: deps demo test build fmt clippy bench bench-peers
 
 deps:
 	@bash scripts/install-deps.sh
@@ -28,3 +28,11 @@ test: deps
 
 bench: deps
 	$(CARGO) bench
+
+# neuropop against its Python peers, side by side, into the table at the top of
+# docs/benchmarks.md (benches/peers/run.py; BENCH_ARGS e.g. "--only feature-split --repeat 5").
+BENCH_VENV ?= target/bench-venv
+BENCH_ARGS ?=
+bench-peers: build
+	@bash benches/peers/make-venv.sh $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python benches/peers/run.py --neuropop target/release/neuropop $(BENCH_ARGS)

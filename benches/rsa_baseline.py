@@ -12,8 +12,6 @@ import numpy as np
 from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 
-import shesha
-
 
 def best(f, repeat):
     times = []
@@ -25,6 +23,11 @@ def best(f, repeat):
 
 
 def split_half_random(X, conds, n_splits, seed=0):
+    return float(np.mean(split_half_scores(X, conds, n_splits, seed)))
+
+
+def split_half_scores(X, conds, n_splits, seed=0):
+    """The valid splits' Spearman scores (the estimate is their mean)."""
     rng = np.random.default_rng(seed)
     labels = [c for c in np.unique(conds) if np.sum(conds == c) >= 2]
     trials = {c: np.flatnonzero(conds == c) for c in labels}
@@ -39,11 +42,13 @@ def split_half_random(X, conds, n_splits, seed=0):
         ra, rb = pdist(np.array(A), "cosine"), pdist(np.array(B), "cosine")
         if np.std(ra) < 1e-10 or np.std(rb) < 1e-10:
             continue
-        scores.append(spearmanr(ra, rb).statistic)
-    return float(np.mean(scores))
+        scores.append(float(spearmanr(ra, rb).statistic))
+    return scores
 
 
 def main():
+    import shesha  # only here: importers of split_half_scores need not load it
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--splits", type=int, default=1000)
