@@ -79,7 +79,9 @@ def main():
         out = {"outputs_identical": identical}
         for k in bins:
             out[k] = {"wall_s": summary([r.wall_s for r in runs[k]]),
-                      "peak_rss": max(r.peak_rss for r in runs[k])}
+                      "peak_rss": max(r.peak_rss for r in runs[k]),
+                      "runs": [{"wall_s": r.wall_s, "call_s": r.call_s, "peak_rss": r.peak_rss,
+                                "stages": r.extra.get("stages")} for r in runs[k]]}
             if runs[k][0].call_s is not None:
                 out[k]["call_s"] = summary([r.call_s for r in runs[k]])
             stages = [r.extra.get("stages") for r in runs[k] if r.extra.get("stages")]
@@ -95,8 +97,19 @@ def main():
                 "of_medians": out["new"][t]["median"] / out["old"][t]["median"],
                 "paired": summary(paired),
                 "wilcoxon_p": float(wilcoxon(np.log(paired)).pvalue) if len(paired) >= 5 else None}
+        stages = [(o.extra.get("stages") or {}, n.extra.get("stages") or {})
+                  for o, n in zip(runs["old"], runs["new"])]
+        common = [s for s in stages[0][0] if s in stages[0][1]] if stages else []
+        if common:  # which stage moved, paired by repetition
+            out["stage_ratio_paired_median"] = {
+                s: statistics.median(n[s] / o[s] for o, n in stages if o.get(s))
+                for s in common if s != "hash_wait_s"}
         report["workloads"][name] = out
-        print(json.dumps({name: out}, indent=1), flush=True)
+        print(json.dumps({name: {k: v for k, v in out.items() if k not in bins}}, indent=1),
+              flush=True)
+        for k in bins:
+            print(f"  {k}: " + json.dumps({t: v for t, v in out[k].items() if t != "runs"}),
+                  flush=True)
     if a.json:
         Path(a.json).write_text(json.dumps(report, indent=1))
 
