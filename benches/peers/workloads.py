@@ -29,6 +29,11 @@ from harness import (BENCHES, REPO, Ctx, Parity, Run, Workload, register, stamp_
 sys.path.insert(0, str(BENCHES))
 
 
+def _e(x):
+    """A difference or tolerance in one significant digit; an exact 0 as 0."""
+    return "0" if x == 0 else f"{x:.0e}"
+
+
 def _max_abs_diff(a, b):
     return float(np.max(np.abs(a - b))) if a.size else 0.0
 
@@ -44,10 +49,8 @@ def _mc_parity(ours, theirs, what):
     se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
     d = abs(a.mean() - b.mean())
     ok = d <= 4 * se + 1e-12
-    return Parity(ok, f"means {a.mean():.4f} / {b.mean():.4f}, |Δ| {d:.1e} ≤ 4 SE = {4 * se:.1e} "
-                      f"({len(a)} / {len(b)} {what}; different random partitions)"
-                  if ok else
-                  f"means {a.mean():.4f} / {b.mean():.4f}, |Δ| {d:.1e} > 4 SE = {4 * se:.1e}")
+    return Parity(ok, f"means {a.mean():.4f} / {b.mean():.4f}: |Δ| {_e(d)} {'≤' if ok else '>'} "
+                      f"4 SE {_e(4 * se)} ({len(a)} / {len(b)} random {what})")
 
 
 # ---------------------------------------------------------------- RDMs vs scipy pdist
@@ -92,7 +95,8 @@ class _Rdm(Workload):
             return Parity(False, f"shapes {a.shape} vs {b.shape}")
         d = _max_abs_diff(a, b)
         tol = 1e-10 * max(1.0, float(np.max(np.abs(b))))
-        return Parity(d <= tol, f"max |Δ| {d:.1e} (tol {tol:.0e}) over {a.size:,} entries")
+        return Parity(d <= tol, f"max |Δ| {_e(d)} {'≤' if d <= tol else '>'} {_e(tol)} "
+                                f"({a.size:,} entries)")
 
 
 @register
@@ -329,8 +333,8 @@ def steinmetz_parity(ours_csv: Path, script_csv: Path, tol=1e-12) -> Parity:
             worst = max(worst, d)
     if bad:
         return Parity(False, "; ".join(bad))
-    return Parity(True, f"{len(keys)} area-sessions; counts equal; "
-                        f"{', '.join(STEINMETZ_FLOAT)} max |Δ| {worst:.1e} (tol {tol:.0e})")
+    return Parity(True, f"{len(keys)} area-sessions: counts equal, {len(STEINMETZ_FLOAT)} metrics "
+                        f"max |Δ| {_e(worst)} ≤ {_e(tol)}")
 
 
 @register
@@ -427,8 +431,9 @@ class NmaLoad(Workload):
     def parity(self, ctx, inputs, ours, theirs):
         ok = ours.value == theirs.value
         n = sum(s["n_units"] for s in theirs.value)
-        return Parity(ok, f"{len(theirs.value)} sessions: units, trials, bins, units per region "
-                          f"identical ({n} units)" if ok else
+        return Parity(ok, f"{len(theirs.value)} session{'s' * (len(theirs.value) != 1)}, {n} units: "
+                          "units, trials, bins, regions "
+                          "equal" if ok else
                           f"session summaries differ: {ours.value} vs {theirs.value}")
 
 
@@ -484,5 +489,5 @@ class NwbLoad(Workload):
                                   ("units per region", s["regions"], t["regions"])] if a != b]
         if bad:
             return Parity(False, f"{', '.join(bad)} differ")
-        return Parity(True, f"{t['n_units']} units, {t['n_trials']} trials, units per region "
-                            "identical")
+        return Parity(True, f"{t['n_units']} units, {t['n_trials']} trials: counts and regions "
+                            "equal")
