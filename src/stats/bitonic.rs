@@ -4,7 +4,7 @@
 //! split-half repetition. A comparison sort spends most of its time on branches it cannot
 //! predict (about 7 µs for 780 words); a bitonic network has no data-dependent branch and
 //! compares eight words per instruction, which for 64 to 2,048 words is 2–3.8× faster
-//! (`docs/benchmarks.md`).
+//! (`docs/benchmarks-log.md`).
 //!
 //! The words, padded with `u32::MAX` to a power of two `N ≥ 128`, are held as `R = N / 8`
 //! registers of eight lanes; word `e` of the network is lane `e / R` of register `e % R`. The
